@@ -1,0 +1,25 @@
+# The README's two commands, and the steps they are made of.
+#   make example   set up, build, and profile the bundled examples/data
+#   make test      set up, start the test databases, lint, and run every test
+.PHONY: example test setup services plugins lint
+
+example: setup plugins
+	cargo run --quiet -p qualityd -- profile examples/data
+
+test: setup services plugins lint
+	cargo test --workspace
+
+setup:
+	scripts/setup.sh
+
+services:
+	scripts/services.sh
+
+plugins:
+	cd plugins && cargo build --release
+
+lint:
+	cargo fmt --all --check
+	cd plugins && cargo fmt --all --check
+	cargo clippy --workspace --all-targets -- -D warnings
+	cd plugins && cargo clippy --workspace --all-targets -- -D warnings

@@ -1,0 +1,22 @@
+//! qualityd: a data-quality daemon whose datastore connectors are sandboxed WebAssembly
+//! components.
+//!
+//! The host loads connector plugins (`wasm32-wasip2` components built against the contract in
+//! `wit/`) with wasmtime, each inside a sandbox that grants only its datastore's directories,
+//! bounded memory and a time limit per call. Plugins stream Arrow IPC; the host decodes and
+//! validates it, and profiles the record batches into mergeable per-field statistics.
+//!
+//! - [`runtime`]: the wasmtime engine, the compiled-artifact cache, plugins and sessions.
+//! - [`profile`]: field profiles built in one pass and merged across partitions.
+//! - [`operation`]: operations over a datastore (profile) that tie the two together.
+//! - [`report`]: how profiles are shown to people (tables) and programs (JSON).
+#![deny(missing_docs)]
+
+pub mod contract;
+pub mod error;
+pub mod operation;
+pub mod profile;
+pub mod report;
+pub mod runtime;
+
+pub use error::{Error, Result};

@@ -1,0 +1,252 @@
+//! The `qualityd` command line: `profile` a file or directory through a connector plugin,
+//! list `plugins`. Errors end here, as one line on stderr and a non-zero exit code.
+
+use std::io::{IsTerminal, Write};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand, ValueEnum};
+use qualityd::contract::Setting;
+use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
+use qualityd::report::{self, ProfileReport};
+use qualityd::runtime::{Grants, Runtime};
+
+#[derive(Parser)]
+#[command(
+    name = "qualityd",
+    version,
+    about = "A data-quality daemon with sandboxed WebAssembly connectors"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct PluginArgs {
+    /// Directory holding connector plugins (`NAME.wasm`).
+    #[arg(
+        long,
+        env = "QUALITYD_PLUGINS",
+        default_value = "plugins/target/wasm32-wasip2/release"
+    )]
+    plugins: PathBuf,
+    /// Where compiled plugins are cached [default: ~/.cache/qualityd].
+    #[arg(long, env = "QUALITYD_CACHE")]
+    cache_dir: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Profile the files in PATH (a file or a directory) and print a profile per container.
+    Profile {
+        /// A CSV file, or a directory of them.
+        path: PathBuf,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+        /// The connector plugin to read PATH with.
+        #[arg(long, default_value = "files")]
+        plugin: String,
+        /// A plugin setting, `NAME=VALUE` (repeatable), e.g. `--set delimiter=;`.
+        #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
+        settings: Vec<(String, String)>,
+        /// Partitions read at once [default: number of cores].
+        #[arg(long)]
+        parallelism: Option<usize>,
+        /// Memory cap of one plugin instance, in MiB.
+        #[arg(long, default_value_t = 1024)]
+        memory_mib: usize,
+        /// Time limit of one plugin call, in seconds.
+        #[arg(long, default_value_t = 60)]
+        call_timeout_secs: u64,
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+    },
+    /// Load every plugin in the plugin directory and show what each says of itself.
+    Plugins {
+        #[command(flatten)]
+        plugin_args: PluginArgs,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Format {
+    Table,
+    Json,
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("QUALITYD_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    match run(Cli::parse()) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn parse_setting(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((name, value)) if !name.trim().is_empty() => {
+            Ok((name.trim().to_string(), value.to_string()))
+        }
+        _ => Err(format!("`{text}` is not NAME=VALUE")),
+    }
+}
+
+fn runtime(args: &PluginArgs) -> anyhow::Result<Arc<Runtime>> {
+    let cache = args
+        .cache_dir
+        .clone()
+        .unwrap_or_else(Runtime::default_cache_dir);
+    Ok(Runtime::new(&cache)?)
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    match cli.command {
+        Command::Profile {
+            path,
+            format,
+            plugin,
+            settings,
+            parallelism,
+            memory_mib,
+            call_timeout_secs,
+            plugin_args,
+        } => {
+            let grants = Grants {
+                directories: Vec::new(),
+                memory_bytes: memory_mib << 20,
+                call_timeout: Duration::from_secs(call_timeout_secs),
+            };
+            if !path.exists() {
+                anyhow::bail!("{}: no such file or directory", path.display());
+            }
+            let runtime = runtime(&plugin_args)?;
+            let plugin = runtime.load_named(&plugin_args.plugins, &plugin)?;
+            let mut datastore = Datastore::for_path(plugin, &path, grants)?;
+            datastore.settings.extend(
+                settings
+                    .into_iter()
+                    .map(|(name, value)| Setting { name, value }),
+            );
+            let mut options = ProfileOptions::default();
+            if let Some(n) = parallelism {
+                options.parallelism = n.max(1);
+            }
+            let outcomes =
+                with_progress(|progress| operation::profile(&datastore, &options, progress))
+                    .with_context(|| format!("profiling {}", path.display()))?;
+            let report = ProfileReport::new(&outcomes);
+            let mut stdout = std::io::stdout().lock();
+            match format {
+                Format::Json => {
+                    serde_json::to_writer_pretty(&mut stdout, &report)?;
+                    writeln!(stdout)?;
+                }
+                Format::Table => write!(stdout, "{}", report::render_table(&report))?,
+            }
+            let failed = outcomes.iter().filter(|o| o.result.is_err()).count();
+            if failed == 0 {
+                return Ok(ExitCode::SUCCESS);
+            }
+            eprintln!(
+                "error: {failed} of {} containers could not be profiled; the report says why",
+                outcomes.len()
+            );
+            Ok(ExitCode::FAILURE)
+        }
+        Command::Plugins { plugin_args } => {
+            let runtime = runtime(&plugin_args)?;
+            list_plugins(&runtime, &plugin_args.plugins)
+        }
+    }
+}
+
+/// Run `work` while a progress line is drawn on stderr (when it is a terminal).
+fn with_progress<T>(work: impl FnOnce(&Progress) -> T) -> T {
+    let progress = Progress::default();
+    if !std::io::stderr().is_terminal() {
+        return work(&progress);
+    }
+    let bar = indicatif::ProgressBar::new(0);
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(
+            "{spinner} {elapsed} [{bar:30}] {pos}/{len} partitions  {msg}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
+        .progress_chars("=> "),
+    );
+    let done = std::sync::atomic::AtomicBool::new(false);
+    std::thread::scope(|scope| {
+        scope.spawn(|| {
+            while !done.load(std::sync::atomic::Ordering::Relaxed) {
+                let now = progress.snapshot();
+                bar.set_length(now.partitions_total);
+                bar.set_position(now.partitions_done);
+                bar.set_message(format!(
+                    "{} rows, {:.1} MiB",
+                    now.rows,
+                    now.bytes as f64 / (1 << 20) as f64
+                ));
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            bar.finish_and_clear();
+        });
+        let result = work(&progress);
+        done.store(true, std::sync::atomic::Ordering::Relaxed);
+        result
+    })
+}
+
+fn list_plugins(runtime: &Arc<Runtime>, dir: &Path) -> anyhow::Result<ExitCode> {
+    let entries = std::fs::read_dir(dir)
+        .with_context(|| format!("reading the plugin directory {}", dir.display()))?;
+    let mut paths: Vec<PathBuf> = entries
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.extension().is_some_and(|e| e == "wasm"))
+        .collect();
+    paths.sort();
+    let mut stdout = std::io::stdout().lock();
+    let mut code = ExitCode::SUCCESS;
+    for path in paths {
+        match runtime.load(&path) {
+            Ok(plugin) => {
+                let info = plugin.info();
+                writeln!(
+                    stdout,
+                    "{} {} ({}) serves: {}",
+                    info.name,
+                    info.version,
+                    path.display(),
+                    info.kinds.join(", ")
+                )?;
+                for s in &info.settings {
+                    let default = s
+                        .default
+                        .as_deref()
+                        .map(|d| format!(" = {d:?}"))
+                        .unwrap_or_default();
+                    let required = if s.required { " (required)" } else { "" };
+                    writeln!(stdout, "    {}{default}{required}: {}", s.name, s.help)?;
+                }
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                code = ExitCode::FAILURE;
+            }
+        }
+    }
+    Ok(code)
+}

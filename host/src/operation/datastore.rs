@@ -1,0 +1,63 @@
+//! A datastore as an operation sees it: the plugin version that reads it, its settings and
+//! what its sandbox grants.
+
+use std::path::Path;
+use std::sync::Arc;
+
+use crate::contract::Setting;
+use crate::runtime::{Grants, Plugin, PluginSession};
+use crate::{Error, Result};
+
+/// A configured datastore.
+#[derive(Clone)]
+pub struct Datastore {
+    /// Its name, for logs and reports.
+    pub name: String,
+    /// The plugin version serving it.
+    pub plugin: Arc<Plugin>,
+    /// The settings its sessions are opened with.
+    pub settings: Vec<Setting>,
+    /// What its plugin instances may touch.
+    pub grants: Grants,
+}
+
+impl Datastore {
+    /// An ad-hoc files datastore over a file or a directory: the directory (or the file's
+    /// directory) is granted read-only, and `path` names what to read.
+    pub fn for_path(plugin: Arc<Plugin>, path: &Path, grants: Grants) -> Result<Self> {
+        let path = path.canonicalize().map_err(|e| Error::Path {
+            path: path.to_path_buf(),
+            reason: match e.kind() {
+                std::io::ErrorKind::NotFound => "no such file or directory".into(),
+                _ => e.to_string(),
+            },
+        })?;
+        let directory = if path.is_dir() {
+            path.clone()
+        } else {
+            path.parent()
+                .map(Path::to_path_buf)
+                .ok_or_else(|| Error::Path {
+                    path: path.clone(),
+                    reason: "a file with no parent directory cannot be granted".into(),
+                })?
+        };
+        Ok(Datastore {
+            name: path.display().to_string(),
+            plugin,
+            settings: vec![Setting {
+                name: "path".into(),
+                value: path.display().to_string(),
+            }],
+            grants: Grants {
+                directories: vec![directory],
+                ..grants
+            },
+        })
+    }
+
+    /// A fresh sandboxed session.
+    pub fn open(&self) -> Result<PluginSession> {
+        self.plugin.open(&self.grants, &self.settings)
+    }
+}

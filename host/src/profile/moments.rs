@@ -1,0 +1,84 @@
+//! Count, sum, mean and variance of numbers, merged with the parallel Welford (Chan) formula.
+
+/// Running moments of a set of numbers.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Moments {
+    /// How many numbers.
+    pub n: u64,
+    /// Their sum.
+    pub sum: f64,
+    /// Their mean.
+    pub mean: f64,
+    /// The sum of squared deviations from the mean.
+    pub m2: f64,
+}
+
+impl Moments {
+    /// The moments of a slice, by two passes (exact and vectorisable).
+    pub fn of(values: &[f64]) -> Self {
+        if values.is_empty() {
+            return Moments::default();
+        }
+        let sum: f64 = values.iter().sum();
+        let mean = sum / values.len() as f64;
+        let m2 = values.iter().map(|v| (v - mean) * (v - mean)).sum();
+        Moments {
+            n: values.len() as u64,
+            sum,
+            mean,
+            m2,
+        }
+    }
+
+    /// Combine with the moments of another set.
+    pub fn merge(&mut self, other: Moments) {
+        if other.n == 0 {
+            return;
+        }
+        if self.n == 0 {
+            *self = other;
+            return;
+        }
+        let n = self.n + other.n;
+        let delta = other.mean - self.mean;
+        self.mean += delta * other.n as f64 / n as f64;
+        self.m2 += other.m2 + delta * delta * self.n as f64 * other.n as f64 / n as f64;
+        self.sum += other.sum;
+        self.n = n;
+    }
+
+    /// The mean, if there is at least one number.
+    pub fn mean(&self) -> Option<f64> {
+        (self.n > 0).then_some(self.mean)
+    }
+
+    /// The sample standard deviation, if there are at least two numbers.
+    pub fn stddev(&self) -> Option<f64> {
+        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn merged_halves_equal_the_whole() {
+        let values: Vec<f64> = (0..1000).map(|i| (i as f64 * 0.37).sin() * 100.0).collect();
+        let whole = Moments::of(&values);
+        let mut merged = Moments::of(&values[..317]);
+        merged.merge(Moments::of(&values[317..]));
+        assert_eq!(merged.n, whole.n);
+        assert!((merged.mean - whole.mean).abs() < 1e-9);
+        assert!((merged.m2 - whole.m2).abs() < 1e-6 * whole.m2);
+        assert!((merged.stddev().unwrap() - whole.stddev().unwrap()).abs() < 1e-9);
+    }
+
+    #[test]
+    fn stddev_is_the_sample_one() {
+        let m = Moments::of(&[2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0]);
+        assert_eq!(m.mean(), Some(5.0));
+        assert!((m.stddev().unwrap() - 2.138_089_935_299_395).abs() < 1e-12);
+        assert_eq!(Moments::of(&[1.0]).stddev(), None);
+    }
+}

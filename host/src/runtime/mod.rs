@@ -1,0 +1,116 @@
+//! The wasmtime side of qualityd: one engine, compiled plugins, sandboxed sessions.
+//!
+//! - [`Runtime`] owns the engine (epoch interruption on), the linker with the contract's and
+//!   WASI's imports, the compiled-artifact cache and the epoch ticker that enforces time limits.
+//! - [`Plugin`] is one loaded plugin version: its pre-instantiated component and `describe()`.
+//! - [`PluginSession`] is one sandboxed instance with a session open on a datastore.
+//! - [`BatchReader`] decodes and validates the Arrow IPC stream of one `read`.
+
+mod cache;
+mod plugin;
+mod sandbox;
+mod session;
+mod stream;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::Duration;
+
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine};
+
+pub use cache::ArtifactCache;
+pub use plugin::{LoadSource, Plugin};
+pub use sandbox::{Grants, SessionState};
+pub use session::{DiscoveredContainer, PluginSession};
+pub use stream::BatchReader;
+
+use crate::contract;
+use crate::{Error, Result};
+
+/// How often the epoch advances; time limits are counted in these ticks.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+
+/// The engine, linker and cache every plugin shares.
+pub struct Runtime {
+    engine: Engine,
+    linker: Linker<SessionState>,
+    cache: ArtifactCache,
+}
+
+impl Runtime {
+    /// A runtime whose compiled plugins are cached in `cache_dir` (created if missing).
+    pub fn new(cache_dir: &Path) -> Result<Arc<Self>> {
+        let mut config = Config::new();
+        config.epoch_interruption(true);
+        config.wasm_component_model(true);
+        let engine =
+            Engine::new(&config).map_err(|e| Error::Internal(format!("wasmtime engine: {e}")))?;
+        let mut linker = Linker::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| Error::Internal(format!("linking WASI: {e}")))?;
+        contract::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
+            .map_err(|e| Error::Internal(format!("linking the contract: {e}")))?;
+        start_epoch_ticker(&engine);
+        let cache = ArtifactCache::new(cache_dir, &engine)?;
+        Ok(Arc::new(Runtime {
+            engine,
+            linker,
+            cache,
+        }))
+    }
+
+    /// The default cache directory: `$XDG_CACHE_HOME/qualityd` or `~/.cache/qualityd`.
+    pub fn default_cache_dir() -> PathBuf {
+        std::env::var_os("XDG_CACHE_HOME")
+            .map(PathBuf::from)
+            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .unwrap_or_else(std::env::temp_dir)
+            .join("qualityd")
+    }
+
+    /// Load the plugin in `path`: validate, compile (or take the cached artifact),
+    /// pre-instantiate and ask it to `describe()` itself.
+    pub fn load(self: &Arc<Self>, path: &Path) -> Result<Arc<Plugin>> {
+        Plugin::load(self, path).map(Arc::new)
+    }
+
+    /// Load the plugin named `name` (the file `NAME.wasm`) from a plugin directory.
+    pub fn load_named(self: &Arc<Self>, dir: &Path, name: &str) -> Result<Arc<Plugin>> {
+        let path = dir.join(format!("{name}.wasm"));
+        if !path.is_file() {
+            return Err(Error::PluginNotFound {
+                name: name.into(),
+                dir: dir.to_path_buf(),
+            });
+        }
+        self.load(&path)
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<SessionState> {
+        &self.linker
+    }
+
+    pub(crate) fn cache(&self) -> &ArtifactCache {
+        &self.cache
+    }
+}
+
+/// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("qualityd-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch thread");
+}

@@ -1,0 +1,176 @@
+//! What a plugin instance may touch: the grants of its datastore, turned into a WASI context
+//! and resource limits. Nothing is granted that is not written here: no environment, no
+//! arguments, no network, no stdin, no writable or unlisted paths.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use wasmtime::component::ResourceTable;
+use wasmtime::{ResourceLimiter, Store};
+use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
+use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
+
+use super::{EPOCH_TICK, Runtime};
+use crate::contract::qualityd::connector::{log, types};
+use crate::error::PluginLabel;
+use crate::{Error, Result};
+
+/// How much of a plugin's stderr is kept to explain a trap (its panic message).
+const STDERR_CAPACITY: usize = 64 * 1024;
+/// The longest log line a plugin may send; longer ones are cut.
+const MAX_LOG_LINE: usize = 4096;
+
+/// What a datastore grants its plugin.
+#[derive(Debug, Clone)]
+pub struct Grants {
+    /// Directories the plugin may read, each mounted read-only at its own absolute path.
+    pub directories: Vec<PathBuf>,
+    /// The most linear memory one instance may use, in bytes.
+    pub memory_bytes: usize,
+    /// The most time one call into the plugin may take.
+    pub call_timeout: Duration,
+}
+
+impl Default for Grants {
+    /// Nothing but 1 GiB of memory and 60 s per call.
+    fn default() -> Self {
+        Grants {
+            directories: Vec::new(),
+            memory_bytes: 1 << 30,
+            call_timeout: Duration::from_secs(60),
+        }
+    }
+}
+
+impl Grants {
+    /// The call timeout in epoch ticks.
+    pub(crate) fn deadline_ticks(&self) -> u64 {
+        (self.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
+    }
+}
+
+/// The data of one plugin instance's store.
+pub struct SessionState {
+    wasi: WasiCtx,
+    table: ResourceTable,
+    memory: MemoryCap,
+    stderr: MemoryOutputPipe,
+    plugin: PluginLabel,
+}
+
+/// Refuses memory growth past the cap, and remembers that it did.
+struct MemoryCap {
+    cap: usize,
+    refused: Option<usize>,
+}
+
+impl ResourceLimiter for MemoryCap {
+    fn memory_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        if desired > self.cap {
+            self.refused = Some(desired);
+            return Ok(false);
+        }
+        Ok(true)
+    }
+
+    fn table_growing(
+        &mut self,
+        _current: usize,
+        desired: usize,
+        _maximum: Option<usize>,
+    ) -> wasmtime::Result<bool> {
+        Ok(desired <= 1_000_000)
+    }
+}
+
+impl SessionState {
+    /// A store for one plugin instance, sandboxed by `grants`.
+    pub(crate) fn store(
+        runtime: &Runtime,
+        plugin: PluginLabel,
+        grants: &Grants,
+    ) -> Result<Store<SessionState>> {
+        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let mut wasi = WasiCtxBuilder::new();
+        wasi.stderr(stderr.clone())
+            .allow_tcp(false)
+            .allow_udp(false)
+            .allow_ip_name_lookup(false)
+            .allow_blocking_current_thread(true);
+        for dir in &grants.directories {
+            let guest = dir.to_string_lossy();
+            wasi.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)
+                .map_err(|e| Error::Path {
+                    path: dir.clone(),
+                    reason: format!("cannot grant it to plugin {plugin}: {e}"),
+                })?;
+        }
+        let state = SessionState {
+            wasi: wasi.build(),
+            table: ResourceTable::new(),
+            memory: MemoryCap {
+                cap: grants.memory_bytes,
+                refused: None,
+            },
+            stderr,
+            plugin,
+        };
+        let mut store = Store::new(runtime.engine(), state);
+        store.limiter(|state| &mut state.memory);
+        store.set_epoch_deadline(grants.deadline_ticks());
+        store.epoch_deadline_trap();
+        Ok(store)
+    }
+
+    /// The memory size the cap refused, if it refused one.
+    pub(crate) fn memory_refused(&self) -> Option<usize> {
+        self.memory.refused
+    }
+
+    /// What the plugin last wrote to stderr: its panic message when it panicked (Rust's
+    /// `panicked at FILE:LINE:` and the message, without the backtrace note), else the last line.
+    pub(crate) fn last_words(&self) -> Option<String> {
+        let contents = self.stderr.contents();
+        let text = String::from_utf8_lossy(&contents);
+        let lines: Vec<&str> = text
+            .lines()
+            .map(str::trim)
+            .filter(|line| !line.is_empty() && !line.starts_with("note: run with"))
+            .collect();
+        let words = match lines.iter().rposition(|line| line.contains("panicked at")) {
+            Some(at) => lines[at..].join(" "),
+            None => lines.last()?.to_string(),
+        };
+        Some(words.chars().take(MAX_LOG_LINE).collect())
+    }
+}
+
+impl WasiView for SessionState {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl types::Host for SessionState {}
+
+impl log::Host for SessionState {
+    fn log(&mut self, level: log::Level, message: String) {
+        let message: String = message.chars().take(MAX_LOG_LINE).collect();
+        let plugin = &*self.plugin;
+        match level {
+            log::Level::Trace => tracing::trace!(plugin, "{message}"),
+            log::Level::Debug => tracing::debug!(plugin, "{message}"),
+            log::Level::Info => tracing::info!(plugin, "{message}"),
+            log::Level::Warn => tracing::warn!(plugin, "{message}"),
+            log::Level::Error => tracing::error!(plugin, "{message}"),
+        }
+    }
+}

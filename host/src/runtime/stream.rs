@@ -1,0 +1,164 @@
+//! Reads one `batch-stream`: pulls IPC chunks from the plugin, decodes them, and checks every
+//! batch against the schema `discover` announced. Bytes that are not Arrow IPC, or batches of
+//! another shape, are errors naming the plugin, never panics.
+
+use std::collections::VecDeque;
+
+use arrow::buffer::Buffer;
+use arrow::datatypes::{Schema, SchemaRef};
+use arrow::ipc::reader::StreamDecoder;
+use arrow::record_batch::RecordBatch;
+use wasmtime::component::ResourceAny;
+
+use super::PluginSession;
+use crate::contract::ReadResponse;
+use crate::{Error, Result};
+
+/// The record batches of one `read`, decoded and validated.
+pub struct BatchReader<'s> {
+    session: &'s mut PluginSession,
+    call: String,
+    stream: Option<ResourceAny>,
+    decoder: StreamDecoder,
+    expected: SchemaRef,
+    schema_checked: bool,
+    pending: VecDeque<RecordBatch>,
+    filter_applied: bool,
+    bytes: u64,
+}
+
+impl<'s> BatchReader<'s> {
+    pub(crate) fn new(
+        session: &'s mut PluginSession,
+        call: String,
+        response: ReadResponse,
+        expected: SchemaRef,
+    ) -> Self {
+        BatchReader {
+            session,
+            call,
+            stream: Some(response.stream),
+            decoder: StreamDecoder::new(),
+            expected,
+            schema_checked: false,
+            pending: VecDeque::new(),
+            filter_applied: response.filter_applied,
+            bytes: 0,
+        }
+    }
+
+    /// Whether the plugin applied the request's filter itself.
+    pub fn filter_applied(&self) -> bool {
+        self.filter_applied
+    }
+
+    /// IPC bytes received so far.
+    pub fn bytes(&self) -> u64 {
+        self.bytes
+    }
+
+    fn malformed(&self, reason: impl std::fmt::Display) -> Error {
+        Error::MalformedIpc {
+            plugin: self.session.label().clone(),
+            call: self.call.clone(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// Pull chunks until a batch is decoded or the stream ends.
+    fn fill(&mut self) -> Result<()> {
+        while self.pending.is_empty() {
+            let Some(stream) = self.stream else {
+                return Ok(());
+            };
+            match self.session.next_chunk(&self.call, stream)? {
+                Some(chunk) => {
+                    self.bytes += chunk.len() as u64;
+                    let mut buffer = Buffer::from_vec(chunk);
+                    while !buffer.is_empty() {
+                        let decoded = self
+                            .decoder
+                            .decode(&mut buffer)
+                            .map_err(|e| self.malformed(e))?;
+                        self.check_schema()?;
+                        if let Some(batch) = decoded {
+                            self.pending.push_back(batch);
+                        }
+                    }
+                }
+                None => {
+                    self.close();
+                    self.decoder.finish().map_err(|e| {
+                        self.malformed(format!("the stream ended mid-message: {e}"))
+                    })?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check_schema(&mut self) -> Result<()> {
+        if self.schema_checked {
+            return Ok(());
+        }
+        let Some(got) = self.decoder.schema() else {
+            return Ok(());
+        };
+        self.schema_checked = true;
+        let same = got.fields().len() == self.expected.fields().len()
+            && got
+                .fields()
+                .iter()
+                .zip(self.expected.fields())
+                .all(|(g, e)| {
+                    g.name() == e.name()
+                        && g.data_type() == e.data_type()
+                        && g.is_nullable() == e.is_nullable()
+                });
+        if same {
+            return Ok(());
+        }
+        Err(Error::SchemaMismatch {
+            plugin: self.session.label().clone(),
+            call: self.call.clone(),
+            expected: describe_fields(&self.expected),
+            got: describe_fields(&got),
+        })
+    }
+
+    fn close(&mut self) {
+        if let Some(stream) = self.stream.take() {
+            self.session.drop_stream(stream);
+        }
+    }
+}
+
+impl Iterator for BatchReader<'_> {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Err(e) = self.fill() {
+            self.close();
+            return Some(Err(e));
+        }
+        self.pending.pop_front().map(Ok)
+    }
+}
+
+impl Drop for BatchReader<'_> {
+    fn drop(&mut self) {
+        self.close();
+    }
+}
+
+fn describe_fields(schema: &Schema) -> String {
+    let fields: Vec<String> = schema
+        .fields()
+        .iter()
+        .map(|f| {
+            let null = if f.is_nullable() { "" } else { " not null" };
+            format!("{}: {}{null}", f.name(), f.data_type())
+        })
+        .collect();
+    fields.join(", ")
+}

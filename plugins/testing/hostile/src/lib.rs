@@ -1,0 +1,197 @@
+//! A connector that breaks the contract on purpose, for the host's tests.
+//!
+//! It implements the generated bindings directly (not the SDK's traits) so that it can send
+//! what a correct connector never would. The `mode` setting picks the misbehaviour:
+//!
+//! - `malformed-ipc`: `next` returns bytes that are not Arrow IPC.
+//! - `schema-mismatch`: the stream's schema differs from the one `discover` announced.
+//! - `read-file`: `read` opens the file named by the `target` setting and reports what it
+//!   got, to prove the sandbox denies paths outside the granted directories.
+//! - `panic`: `discover` panics.
+//! - `spin`: `discover` loops forever.
+//! - `hog`: `discover` allocates memory until it is refused.
+
+use std::cell::Cell;
+use std::sync::Arc;
+
+use arrow_array::{Int64Array, RecordBatch};
+use arrow_schema::{DataType, Field, Schema};
+use qualityd_plugin_sdk::bindings::exports::qualityd::connector::connector::{
+    BatchStream, Container, Guest, GuestBatchStream, GuestSession, ReadResponse, Session,
+};
+use qualityd_plugin_sdk::{
+    Capability, ContainerKind, Error, IpcStream, Partition, PartitionHint, PluginInfo, ReadRequest,
+    Setting, SettingSpec, SettingType, schema_to_ipc,
+};
+
+struct Hostile;
+
+qualityd_plugin_sdk::bindings::export_bindings!(Hostile with_types_in qualityd_plugin_sdk::bindings);
+
+struct HostileSession {
+    mode: String,
+    target: String,
+}
+
+enum Stream {
+    Garbage(Cell<bool>),
+    Ipc(std::cell::RefCell<IpcStream>),
+}
+
+fn announced() -> Arc<Schema> {
+    Arc::new(Schema::new(vec![Field::new("n", DataType::Int64, false)]))
+}
+
+fn text_setting(name: &str, help: &str) -> SettingSpec {
+    SettingSpec {
+        name: name.into(),
+        type_: SettingType::Text,
+        required: false,
+        secret: false,
+        default: Some(String::new()),
+        help: help.into(),
+    }
+}
+
+impl Guest for Hostile {
+    type Session = HostileSession;
+    type BatchStream = Stream;
+
+    fn describe() -> PluginInfo {
+        PluginInfo {
+            name: "hostile".into(),
+            version: "0.0.1".into(),
+            kinds: vec!["hostile".into()],
+            settings: vec![
+                text_setting("mode", "Which misbehaviour to show."),
+                text_setting("target", "The path `read-file` tries to open."),
+                SettingSpec {
+                    name: "path".into(),
+                    type_: SettingType::Path,
+                    required: false,
+                    secret: false,
+                    default: None,
+                    help: "A granted directory (unused).".into(),
+                },
+            ],
+            capabilities: vec![Capability::Filesystem],
+        }
+    }
+
+    fn open(settings: Vec<Setting>) -> Result<Session, Error> {
+        let get = |name: &str| {
+            settings
+                .iter()
+                .find(|s| s.name == name)
+                .map(|s| s.value.clone())
+                .unwrap_or_default()
+        };
+        Ok(Session::new(HostileSession {
+            mode: get("mode"),
+            target: get("target"),
+        }))
+    }
+}
+
+impl GuestSession for HostileSession {
+    fn check(&self) -> Result<(), Error> {
+        Ok(())
+    }
+
+    fn discover(&self) -> Result<Vec<Container>, Error> {
+        match self.mode.as_str() {
+            "panic" => panic!("the hostile plugin panics in discover, as asked"),
+            "hog" => {
+                let mut hoard: Vec<Vec<u8>> = Vec::new();
+                loop {
+                    hoard.push(vec![1u8; 16 << 20]);
+                    std::hint::black_box(&hoard);
+                }
+            }
+            "spin" => {
+                let mut n: u64 = 0;
+                loop {
+                    n = std::hint::black_box(n.wrapping_add(1));
+                }
+            }
+            _ => Ok(vec![Container {
+                name: "numbers".into(),
+                kind: ContainerKind::Table,
+                schema: schema_to_ipc(&announced())?,
+                row_estimate: Some(3),
+                byte_size: None,
+                error: None,
+            }]),
+        }
+    }
+
+    fn partitions(
+        &self,
+        _container: String,
+        _hint: PartitionHint,
+    ) -> Result<Vec<Partition>, Error> {
+        Ok(vec![Partition {
+            id: "all".into(),
+            description: "everything".into(),
+            row_estimate: Some(3),
+            byte_size: None,
+        }])
+    }
+
+    fn read(&self, _request: ReadRequest) -> Result<ReadResponse, Error> {
+        let stream = match self.mode.as_str() {
+            "malformed-ipc" => Stream::Garbage(Cell::new(false)),
+            "read-file" => {
+                let contents = std::fs::read(&self.target)
+                    .map_err(|e| Error::not_found(format!("cannot open {}: {e}", self.target)))?;
+                return Err(Error::internal(format!(
+                    "read {} bytes from {}: the sandbox let it through",
+                    contents.len(),
+                    self.target
+                )));
+            }
+            "schema-mismatch" => {
+                let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Utf8, false)]));
+                let column = Arc::new(arrow_array::StringArray::from(vec!["a", "b"]));
+                let batch = RecordBatch::try_new(schema.clone(), vec![column])
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                ipc_stream(schema, batch)
+            }
+            _ => {
+                let column = Arc::new(Int64Array::from(vec![1, 2, 3]));
+                let batch = RecordBatch::try_new(announced(), vec![column])
+                    .map_err(|e| Error::internal(e.to_string()))?;
+                ipc_stream(announced(), batch)
+            }
+        };
+        Ok(ReadResponse {
+            stream: BatchStream::new(stream),
+            filter_applied: false,
+        })
+    }
+}
+
+fn ipc_stream(schema: Arc<Schema>, batch: RecordBatch) -> Stream {
+    Stream::Ipc(std::cell::RefCell::new(IpcStream::new(
+        qualityd_plugin_sdk::Batches {
+            schema,
+            batches: Box::new(std::iter::once(Ok(batch))),
+            filter_applied: false,
+        },
+    )))
+}
+
+impl GuestBatchStream for Stream {
+    fn next(&self) -> Result<Option<Vec<u8>>, Error> {
+        match self {
+            Stream::Garbage(sent) if sent.get() => Ok(None),
+            Stream::Garbage(sent) => {
+                sent.set(true);
+                Ok(Some(
+                    b"\xff\xff\xff\xff\x10\x00\x00\x00this is not arrow ipc".to_vec(),
+                ))
+            }
+            Stream::Ipc(stream) => stream.borrow_mut().next_chunk(),
+        }
+    }
+}

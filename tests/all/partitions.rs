@@ -1,0 +1,116 @@
+//! Large files split into byte ranges that start on records, read in parallel, one instance
+//! each: the merged profile equals the one-partition profile. Projection and limit are
+//! honoured by `read`.
+
+use std::fmt::Write;
+use std::path::Path;
+
+use qualityd::contract::{PartitionHint, ReadRequest};
+
+use crate::support::{field, files_datastore, profile_one};
+
+/// 20 000 records whose text holds quotes, commas and newlines, so a naive cut would land
+/// inside a quoted field.
+fn write_tricky_csv(path: &Path) {
+    let mut text = String::from("n,label,amount\n");
+    for i in 0..20_000u32 {
+        let label = match i % 4 {
+            0 => format!("\"line {i}\nnext, part\""),
+            1 => format!("\"say \"\"{i}\"\"\""),
+            2 => String::new(),
+            _ => format!("plain{i}"),
+        };
+        let amount = if i % 7 == 0 {
+            String::new()
+        } else {
+            format!("{}.5", i as i64 - 5000)
+        };
+        writeln!(text, "{i},{label},{amount}").unwrap();
+    }
+    std::fs::write(path, text).unwrap();
+}
+
+#[test]
+fn split_reads_merge_to_the_whole_files_profile() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tricky.csv");
+    write_tricky_csv(&path);
+
+    let datastore = files_datastore(&path, &[("partition_bytes", "16384")]);
+    let mut session = datastore.open().unwrap();
+    let partitions = session
+        .partitions(
+            "tricky.csv",
+            PartitionHint {
+                parallelism: 2,
+                target_bytes: None,
+            },
+        )
+        .unwrap();
+    assert!(
+        partitions.len() > 10,
+        "only {} partitions",
+        partitions.len()
+    );
+
+    let whole = profile_one(&path, &[]);
+    let split = profile_one(&path, &[("partition_bytes", "16384")]);
+    assert_eq!(whole.rows, 20_000);
+    assert_eq!(split.rows, whole.rows);
+    for (a, b) in whole.fields.iter().zip(&split.fields) {
+        assert_eq!((a.count, a.nulls), (b.count, b.nulls), "{}", a.name);
+        assert_eq!((&a.min, &a.max), (&b.min, &b.max), "{}", a.name);
+        assert_eq!(
+            a.distinct.as_ref().unwrap().count(),
+            b.distinct.as_ref().unwrap().count()
+        );
+        assert_eq!((a.min_length, a.max_length), (b.min_length, b.max_length));
+        if let (Some(x), Some(y)) = (a.moments, b.moments) {
+            assert_eq!(x.n, y.n);
+            assert!((x.mean - y.mean).abs() < 1e-9, "{}", a.name);
+        }
+    }
+    let label = field(&split, "label");
+    assert_eq!(label.nulls, 5_000);
+    assert_eq!(field(&split, "amount").nulls, 2_858);
+}
+
+#[test]
+fn read_honours_projection_and_limit() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("tricky.csv");
+    write_tricky_csv(&path);
+    let datastore = files_datastore(&path, &[]);
+    let mut session = datastore.open().unwrap();
+    let container = session.discover().unwrap().remove(0);
+    let partition = session
+        .partitions(
+            &container.name,
+            PartitionHint {
+                parallelism: 1,
+                target_bytes: None,
+            },
+        )
+        .unwrap()
+        .remove(0);
+    let fields = vec!["amount".to_string(), "n".to_string()];
+    let expected = container.projected(&fields).unwrap();
+    let request = ReadRequest {
+        container: container.name.clone(),
+        partition,
+        projection: Some(fields),
+        filter: Vec::new(),
+        limit: Some(7),
+        watermark: None,
+    };
+    let batches: Vec<_> = session
+        .read(request, expected)
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap();
+    let rows: usize = batches.iter().map(|b| b.num_rows()).sum();
+    assert_eq!(rows, 7);
+    let schema = batches[0].schema();
+    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
+    assert_eq!(names, ["amount", "n"]);
+}
