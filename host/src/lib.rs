@@ -14,6 +14,7 @@
 
 pub mod contract;
 pub mod error;
+pub mod logging;
 pub mod operation;
 pub mod profile;
 pub mod report;

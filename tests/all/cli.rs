@@ -5,8 +5,13 @@ use std::process::{Command, Output};
 use crate::support::{fixture, plugin_dir, root};
 
 fn qualityd(args: &[&str]) -> Output {
+    qualityd_logging(args, "warn")
+}
+
+fn qualityd_logging(args: &[&str], log: &str) -> Output {
     Command::new(env!("CARGO_BIN_EXE_qualityd"))
         .args(args)
+        .env("QUALITYD_LOG", log)
         .env("QUALITYD_PLUGINS", plugin_dir())
         .env("QUALITYD_CACHE", root().join("target/test-artifact-cache"))
         .output()
@@ -123,4 +128,22 @@ fn plugins_lists_what_each_plugin_says_of_itself() {
     let stdout = String::from_utf8_lossy(&out.stdout);
     assert!(stdout.contains("files 0.1.0"), "{stdout}");
     assert!(stdout.contains("path (required)"), "{stdout}");
+}
+
+#[test]
+fn plugin_logs_reach_the_hosts_tracing_tagged_with_the_plugin() {
+    let path = fixture("people.csv");
+    let out = qualityd_logging(&["profile", path.to_str().unwrap()], "qualityd=debug");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    // Sent by the SDK through the contract's `log` import when a stream ends.
+    let line = stderr
+        .lines()
+        .find(|l| l.contains("stream done: 6 rows in 1 batches"))
+        .unwrap_or_else(|| panic!("no plugin log line in:\n{stderr}"));
+    assert!(line.contains("files@0.1.0"), "{line}");
 }

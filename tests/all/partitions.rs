@@ -12,7 +12,11 @@ use crate::support::{field, files_datastore, profile_one};
 /// 20 000 records whose text holds quotes, commas and newlines, so a naive cut would land
 /// inside a quoted field.
 fn write_tricky_csv(path: &Path) {
-    let mut text = String::from("n,label,amount\n");
+    write_tricky_csv_ending(path, "\n");
+}
+
+fn write_tricky_csv_ending(path: &Path, ending: &str) {
+    let mut text = format!("n,label,amount{ending}");
     for i in 0..20_000u32 {
         let label = match i % 4 {
             0 => format!("\"line {i}\nnext, part\""),
@@ -25,16 +29,25 @@ fn write_tricky_csv(path: &Path) {
         } else {
             format!("{}.5", i as i64 - 5000)
         };
-        writeln!(text, "{i},{label},{amount}").unwrap();
+        write!(text, "{i},{label},{amount}{ending}").unwrap();
     }
     std::fs::write(path, text).unwrap();
 }
 
 #[test]
 fn split_reads_merge_to_the_whole_files_profile() {
+    assert_split_equals_whole("\n");
+}
+
+#[test]
+fn crlf_files_split_on_record_boundaries_too() {
+    assert_split_equals_whole("\r\n");
+}
+
+fn assert_split_equals_whole(ending: &str) {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("tricky.csv");
-    write_tricky_csv(&path);
+    write_tricky_csv_ending(&path, ending);
 
     let datastore = files_datastore(&path, &[("partition_bytes", "16384")]);
     let mut session = datastore.open().unwrap();

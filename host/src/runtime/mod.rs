@@ -51,7 +51,7 @@ impl Runtime {
             .map_err(|e| Error::Internal(format!("linking WASI: {e}")))?;
         contract::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| Error::Internal(format!("linking the contract: {e}")))?;
-        start_epoch_ticker(&engine);
+        start_epoch_ticker(&engine)?;
         let cache = ArtifactCache::new(cache_dir, &engine)?;
         Ok(Arc::new(Runtime {
             engine,
@@ -101,7 +101,7 @@ impl Runtime {
 }
 
 /// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-fn start_epoch_ticker(engine: &Engine) {
+fn start_epoch_ticker(engine: &Engine) -> Result<()> {
     let weak = engine.weak();
     std::thread::Builder::new()
         .name("qualityd-epoch".into())
@@ -112,5 +112,6 @@ fn start_epoch_ticker(engine: &Engine) {
                 std::thread::sleep(EPOCH_TICK);
             }
         })
-        .expect("spawning the epoch thread");
+        .map(drop)
+        .map_err(|e| Error::Internal(format!("cannot start the epoch thread: {e}")))
 }

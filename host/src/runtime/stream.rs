@@ -3,6 +3,7 @@
 //! another shape, are errors naming the plugin, never panics.
 
 use std::collections::VecDeque;
+use std::time::{Duration, Instant};
 
 use arrow::buffer::Buffer;
 use arrow::datatypes::{Schema, SchemaRef};
@@ -25,6 +26,8 @@ pub struct BatchReader<'s> {
     pending: VecDeque<RecordBatch>,
     filter_applied: bool,
     bytes: u64,
+    waiting: Duration,
+    decoding: Duration,
 }
 
 impl<'s> BatchReader<'s> {
@@ -44,6 +47,8 @@ impl<'s> BatchReader<'s> {
             pending: VecDeque::new(),
             filter_applied: response.filter_applied,
             bytes: 0,
+            waiting: Duration::ZERO,
+            decoding: Duration::ZERO,
         }
     }
 
@@ -55,6 +60,12 @@ impl<'s> BatchReader<'s> {
     /// IPC bytes received so far.
     pub fn bytes(&self) -> u64 {
         self.bytes
+    }
+
+    /// Time spent in the plugin's `next` (its work and the copy out of its memory), and
+    /// time spent decoding and validating IPC in the host.
+    pub fn timings(&self) -> (Duration, Duration) {
+        (self.waiting, self.decoding)
     }
 
     fn malformed(&self, reason: impl std::fmt::Display) -> Error {
@@ -71,7 +82,11 @@ impl<'s> BatchReader<'s> {
             let Some(stream) = self.stream else {
                 return Ok(());
             };
-            match self.session.next_chunk(&self.call, stream)? {
+            let asked = Instant::now();
+            let next = self.session.next_chunk(&self.call, stream);
+            let received = Instant::now();
+            self.waiting += received - asked;
+            match next? {
                 Some(chunk) => {
                     self.bytes += chunk.len() as u64;
                     let mut buffer = Buffer::from_vec(chunk);
@@ -85,6 +100,7 @@ impl<'s> BatchReader<'s> {
                             self.pending.push_back(batch);
                         }
                     }
+                    self.decoding += received.elapsed();
                 }
                 None => {
                     self.close();
@@ -129,6 +145,13 @@ impl<'s> BatchReader<'s> {
     fn close(&mut self) {
         if let Some(stream) = self.stream.take() {
             self.session.drop_stream(stream);
+            tracing::debug!(
+                call = %self.call,
+                bytes = self.bytes,
+                waiting_ms = self.waiting.as_millis() as u64,
+                decoding_ms = self.decoding.as_millis() as u64,
+                "stream closed"
+            );
         }
     }
 }

@@ -115,56 +115,25 @@ impl CsvFormat {
     /// falls inside a quoted field, even one holding newlines.
     fn record_aligned_ranges(&self, path: &Path, size: u64, target: u64) -> Result<Vec<ByteRange>> {
         let file = File::open(path).map_err(|e| io_error(path, &e))?;
-        let mut reader = BufReader::with_capacity(READ_BUFFER, file);
-        let mut csv = csv_core::ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .quote(self.quote)
-            .build();
-        let (mut output, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 1 << 10]);
-        let (mut pos, mut line, mut next_cut) = (0u64, 1u64, target);
+        let mut walker = RecordWalker::new(self, file, 1);
         let mut cuts = vec![(0u64, 1u64)];
-        loop {
-            let buf = reader.fill_buf().map_err(|e| io_error(path, &e))?;
-            if buf.is_empty() {
-                break;
+        let mut next_cut = target;
+        while let Some(end) = walker.next_record().map_err(|e| io_error(path, &e))? {
+            if end.offset >= next_cut && end.offset < size && end.at_line_start {
+                cuts.push((end.offset, end.next_line));
+                next_cut = end.offset + target;
             }
-            let mut offset = 0;
-            while offset < buf.len() {
-                let (result, read, _, _) = csv.read_record(&buf[offset..], &mut output, &mut ends);
-                line += memchr::memchr_iter(b'\n', &buf[offset..offset + read]).count() as u64;
-                offset += read;
-                pos += read as u64;
-                match result {
-                    csv_core::ReadRecordResult::Record => {
-                        let at_line_start = offset > 0 && buf[offset - 1] == b'\n';
-                        if pos >= next_cut && pos < size && at_line_start {
-                            cuts.push((pos, line));
-                            next_cut = pos + target;
-                        }
-                    }
-                    csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
-                        break;
-                    }
-                    _ => {}
-                }
-            }
-            reader.consume(offset);
         }
-        let mut ranges: Vec<ByteRange> = cuts
-            .windows(2)
-            .map(|w| ByteRange {
-                start: w[0].0,
-                end: w[1].0,
-                first_line: w[0].1,
+        let ends = cuts.iter().skip(1).map(|c| c.0).chain([size]);
+        Ok(cuts
+            .iter()
+            .zip(ends)
+            .map(|(&(start, first_line), end)| ByteRange {
+                start,
+                end,
+                first_line,
             })
-            .collect();
-        let (start, first_line) = *cuts.last().unwrap_or(&(0, 1));
-        ranges.push(ByteRange {
-            start,
-            end: size,
-            first_line,
-        });
-        Ok(ranges)
+            .collect())
     }
 
     /// Read one partition, honouring projection and limit.
@@ -343,32 +312,80 @@ impl CsvFormat {
     fn line_of_record(&self, path: &Path, range: ByteRange, index: u64) -> std::io::Result<u64> {
         let mut file = File::open(path)?;
         file.seek(SeekFrom::Start(range.start))?;
-        let mut reader = BufReader::with_capacity(READ_BUFFER, file.take(range.end - range.start));
-        let mut csv = csv_core::ReaderBuilder::new()
-            .delimiter(self.delimiter)
-            .quote(self.quote)
-            .build();
-        let (mut output, mut ends) = (vec![0u8; 1 << 16], vec![0usize; 1 << 10]);
-        let (mut line, mut records) = (range.first_line, 0u64);
+        let mut walker =
+            RecordWalker::new(self, file.take(range.end - range.start), range.first_line);
+        let mut line = range.first_line;
+        for _ in 0..index {
+            match walker.next_record()? {
+                Some(end) => line = end.next_line,
+                None => break,
+            }
+        }
+        Ok(line)
+    }
+}
+
+/// Where a record ended.
+struct RecordEnd {
+    /// The byte offset just past it (relative to where the walk started).
+    offset: u64,
+    /// The physical line the next record starts on.
+    next_line: u64,
+    /// Whether it ended with a newline, so the next record starts a line.
+    at_line_start: bool,
+}
+
+/// Walks CSV bytes record by record with csv-core, counting physical lines.
+struct RecordWalker<R> {
+    reader: BufReader<R>,
+    csv: csv_core::Reader,
+    output: Vec<u8>,
+    ends: Vec<usize>,
+    offset: u64,
+    line: u64,
+}
+
+impl<R: Read> RecordWalker<R> {
+    fn new(format: &CsvFormat, inner: R, first_line: u64) -> Self {
+        RecordWalker {
+            reader: BufReader::with_capacity(READ_BUFFER, inner),
+            csv: csv_core::ReaderBuilder::new()
+                .delimiter(format.delimiter)
+                .quote(format.quote)
+                .build(),
+            output: vec![0; 1 << 16],
+            ends: vec![0; 1 << 10],
+            offset: 0,
+            line: first_line,
+        }
+    }
+
+    /// The end of the next record, or `None` at the end of the input.
+    fn next_record(&mut self) -> std::io::Result<Option<RecordEnd>> {
         loop {
-            let buf = reader.fill_buf()?;
-            if buf.is_empty() || records == index {
-                return Ok(line);
-            }
-            let mut offset = 0;
-            while offset < buf.len() && records < index {
-                let (result, read, _, _) = csv.read_record(&buf[offset..], &mut output, &mut ends);
-                line += memchr::memchr_iter(b'\n', &buf[offset..offset + read]).count() as u64;
-                offset += read;
-                match result {
-                    csv_core::ReadRecordResult::Record => records += 1,
-                    csv_core::ReadRecordResult::InputEmpty | csv_core::ReadRecordResult::End => {
-                        break;
-                    }
-                    _ => {}
+            let buf = self.reader.fill_buf()?;
+            let (result, read, _, _) = self.csv.read_record(buf, &mut self.output, &mut self.ends);
+            self.line += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
+            let last = read.checked_sub(1).map(|i| buf[i]);
+            self.offset += read as u64;
+            self.reader.consume(read);
+            match result {
+                csv_core::ReadRecordResult::Record => {
+                    // csv-core ends a CRLF record at the `\r` and takes the `\n` with the next
+                    // one: the next line then starts one byte further.
+                    let crlf =
+                        last == Some(b'\r') && self.reader.fill_buf()?.first() == Some(&b'\n');
+                    let skip = u64::from(crlf);
+                    return Ok(Some(RecordEnd {
+                        offset: self.offset + skip,
+                        next_line: self.line + skip,
+                        at_line_start: crlf || last == Some(b'\n'),
+                    }));
                 }
+                csv_core::ReadRecordResult::End => return Ok(None),
+                // More input, or more room for fields we do not keep: go on.
+                _ => {}
             }
-            reader.consume(offset);
         }
     }
 }

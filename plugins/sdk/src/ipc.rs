@@ -1,8 +1,9 @@
 //! Arrow IPC encoding of schemas and batch streams, as the contract carries them.
 
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 
-use arrow_ipc::writer::{IpcWriteOptions, StreamWriter};
+use arrow_ipc::writer::StreamWriter;
 use arrow_schema::Schema;
 
 use crate::{Batches, Error, Result};
@@ -18,12 +19,23 @@ pub fn schema_to_ipc(schema: &Schema) -> Result<Vec<u8>> {
 }
 
 /// Turns [`Batches`] into the chunks `batch-stream.next` returns: each call encodes one
-/// record batch (the first also carries the schema), the last carries the end-of-stream marker.
+/// record batch (the first also carries the schema), the last carries the end-of-stream
+/// marker. When the stream ends it logs (at debug) where its time went.
 pub struct IpcStream {
     writer: Option<StreamWriter<Vec<u8>>>,
     batches: Box<dyn Iterator<Item = Result<arrow_array::RecordBatch>>>,
     schema: Arc<Schema>,
     finished: bool,
+    stats: StreamStats,
+}
+
+#[derive(Default)]
+struct StreamStats {
+    rows: u64,
+    batches: u64,
+    bytes: u64,
+    producing: Duration,
+    encoding: Duration,
 }
 
 impl IpcStream {
@@ -34,6 +46,7 @@ impl IpcStream {
             batches: batches.batches,
             schema: batches.schema,
             finished: false,
+            stats: StreamStats::default(),
         }
     }
 
@@ -45,13 +58,16 @@ impl IpcStream {
         let writer = match &mut self.writer {
             Some(writer) => writer,
             None => {
-                let options = IpcWriteOptions::default();
-                let writer = StreamWriter::try_new_with_options(Vec::new(), &self.schema, options)
-                    .map_err(encode_error)?;
+                let writer =
+                    StreamWriter::try_new(Vec::new(), &self.schema).map_err(encode_error)?;
                 self.writer.insert(writer)
             }
         };
-        match self.batches.next() {
+        let started = Instant::now();
+        let next = self.batches.next();
+        let produced = Instant::now();
+        self.stats.producing += produced - started;
+        match next {
             Some(batch) => {
                 let batch = batch?;
                 if batch.schema() != self.schema {
@@ -62,13 +78,31 @@ impl IpcStream {
                     )));
                 }
                 writer.write(&batch).map_err(encode_error)?;
+                self.stats.rows += batch.num_rows() as u64;
+                self.stats.batches += 1;
             }
             None => {
                 writer.finish().map_err(encode_error)?;
                 self.finished = true;
             }
         }
-        Ok(Some(std::mem::take(writer.get_mut())))
+        // Hand the bytes over and start the next chunk with as much room as this one took.
+        let buffer = writer.get_mut();
+        let chunk = std::mem::replace(buffer, Vec::with_capacity(buffer.len()));
+        self.stats.encoding += produced.elapsed();
+        self.stats.bytes += chunk.len() as u64;
+        if self.finished {
+            self.log_stats();
+        }
+        Ok(Some(chunk))
+    }
+
+    fn log_stats(&self) {
+        let s = &self.stats;
+        crate::log::debug(&format!(
+            "stream done: {} rows in {} batches, {} IPC bytes; producing batches {:?}, encoding IPC {:?}",
+            s.rows, s.batches, s.bytes, s.producing, s.encoding
+        ));
     }
 }
 

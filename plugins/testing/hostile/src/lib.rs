@@ -35,7 +35,7 @@ struct HostileSession {
 
 enum Stream {
     Garbage(Cell<bool>),
-    Ipc(std::cell::RefCell<IpcStream>),
+    Ipc(Box<std::cell::RefCell<IpcStream>>),
 }
 
 fn announced() -> Arc<Schema> {
@@ -172,13 +172,13 @@ impl GuestSession for HostileSession {
 }
 
 fn ipc_stream(schema: Arc<Schema>, batch: RecordBatch) -> Stream {
-    Stream::Ipc(std::cell::RefCell::new(IpcStream::new(
+    Stream::Ipc(Box::new(std::cell::RefCell::new(IpcStream::new(
         qualityd_plugin_sdk::Batches {
             schema,
             batches: Box::new(std::iter::once(Ok(batch))),
             filter_applied: false,
         },
-    )))
+    ))))
 }
 
 impl GuestBatchStream for Stream {
