@@ -57,17 +57,25 @@ fn main() {
     let mut two = Vec::new();
     let mut profile = Vec::new();
     let mut split = Vec::new();
+    let mut planning = Vec::new();
     for _ in 0..rounds {
         native.push(time(|| read_native(&csv), rows));
         one.push(time(
             || {
-                let (rows, waiting, decoding) = read_plugin(&plugin, &csv, 1, u64::MAX / 4);
-                split.push((waiting, decoding));
-                rows
+                let stats = read_plugin(&plugin, &csv, 1, u64::MAX / 4);
+                split.push((stats.waiting, stats.decoding));
+                stats.rows
             },
             rows,
         ));
-        two.push(time(|| read_plugin(&plugin, &csv, 2, size / 2 + 1).0, rows));
+        two.push(time(
+            || {
+                let stats = read_plugin(&plugin, &csv, 2, size / 2 + 1);
+                planning.push(stats.planning);
+                stats.rows
+            },
+            rows,
+        ));
         profile.push(time(|| run_profile(&plugin, &csv), rows));
     }
     let (native, one, two, profile) = (median(native), median(one), median(two), median(profile));
@@ -106,6 +114,12 @@ fn main() {
         "\nfiles plugin, 1 partition: {:.3} s in the plugin's `next` (guest work + copy out), {:.3} s decoding and validating IPC in the host",
         waiting.as_secs_f64(),
         decoding.as_secs_f64()
+    )
+    .unwrap();
+    writeln!(
+        out,
+        "files plugin, 2 partitions: planning the record-aligned cuts took {:.3} s",
+        median(planning).as_secs_f64()
     )
     .unwrap();
     writeln!(out, "\n| plugin start | time |\n| --- | --- |").unwrap();
@@ -220,6 +234,18 @@ fn datastore(plugin: &Arc<Plugin>, path: &Path, partition_bytes: u64) -> Datasto
     datastore
 }
 
+/// What one read through the plugin took.
+#[derive(Debug, Default, Clone, Copy)]
+struct ReadStats {
+    rows: usize,
+    /// `partitions()`: finding record-aligned cuts.
+    planning: Duration,
+    /// In the plugin's `next`, summed over partitions.
+    waiting: Duration,
+    /// Decoding IPC in the host, summed over partitions.
+    decoding: Duration,
+}
+
 /// Read every partition through the plugin (decoded and validated in the host), `workers`
 /// at a time, each in its own instance. Returns rows, and the time spent waiting on the
 /// plugin and decoding in the host (summed over partitions).
@@ -228,10 +254,11 @@ fn read_plugin(
     path: &Path,
     workers: usize,
     partition_bytes: u64,
-) -> (usize, Duration, Duration) {
+) -> ReadStats {
     let datastore = datastore(plugin, path, partition_bytes);
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
+    let planning = Instant::now();
     let partitions = session
         .partitions(
             &container.name,
@@ -241,6 +268,7 @@ fn read_plugin(
             },
         )
         .unwrap();
+    let planning = planning.elapsed();
     assert_eq!(partitions.len(), workers, "partitions");
     std::thread::scope(|scope| {
         let handles: Vec<_> = partitions
@@ -264,10 +292,17 @@ fn read_plugin(
                 })
             })
             .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).fold(
-            (0, Duration::ZERO, Duration::ZERO),
-            |(r, w, d), (rows, waiting, decoding)| (r + rows, w + waiting, d + decoding),
-        )
+        let mut stats = ReadStats {
+            planning,
+            ..ReadStats::default()
+        };
+        for handle in handles {
+            let (rows, waiting, decoding) = handle.join().unwrap();
+            stats.rows += rows;
+            stats.waiting += waiting;
+            stats.decoding += decoding;
+        }
+        stats
     })
 }
 

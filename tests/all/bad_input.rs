@@ -166,3 +166,29 @@ fn a_well_behaved_plugin_still_works_after_the_hostile_one_failed() {
         operation::profile(&datastore, &ProfileOptions::default(), &Progress::default()).unwrap();
     assert_eq!(outcomes[0].result.as_ref().unwrap().rows, 3);
 }
+
+#[test]
+fn an_error_in_a_later_partition_names_the_files_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut text = String::from("id,note\n");
+    for i in 0..3000 {
+        // Every third record spans two lines.
+        let note = if i % 3 == 0 { "\"two\nlines\"" } else { "one" };
+        let id = if i == 2500 {
+            "oops".to_string()
+        } else {
+            i.to_string()
+        };
+        text.push_str(&format!("{id},{note}\n"));
+    }
+    std::fs::write(dir.path().join("deep.csv"), text).unwrap();
+    let outcomes = profile_path(dir.path(), &[("partition_bytes", "4096")]);
+    let error = container_error(&outcomes, "deep.csv");
+    // The header, then 2500 records of which 834 (i % 3 == 0) take two lines.
+    let line = 1 + 2500 + (0..2500).filter(|i| i % 3 == 0).count() + 1;
+    assert!(error.contains(&format!("deep.csv, line {line}")), "{error}");
+    assert!(
+        !error.contains("bytes 0.."),
+        "the error is in a later partition: {error}"
+    );
+}

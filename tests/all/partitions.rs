@@ -10,19 +10,24 @@ use qualityd::contract::{PartitionHint, ReadRequest};
 use crate::support::{field, files_datastore, profile_one};
 
 /// 20 000 records whose text holds quotes, commas and newlines, so a naive cut would land
-/// inside a quoted field.
+/// inside a quoted field, and quotes that do not open a field (`5'10"`, `"ab"cd`), so
+/// counting quotes alone would think it is inside one.
 fn write_tricky_csv(path: &Path) {
     write_tricky_csv_ending(path, "\n");
 }
 
+const RECORDS: u32 = 20_000;
+
 fn write_tricky_csv_ending(path: &Path, ending: &str) {
     let mut text = format!("n,label,amount{ending}");
-    for i in 0..20_000u32 {
-        let label = match i % 4 {
+    for i in 0..RECORDS {
+        let label = match i % 6 {
             0 => format!("\"line {i}\nnext, part\""),
             1 => format!("\"say \"\"{i}\"\"\""),
             2 => String::new(),
-            _ => format!("plain{i}"),
+            3 => format!("plain{i}"),
+            4 => format!("5'10\" tall{i}"),
+            _ => format!("\"ab\"cd{i}"),
         };
         let amount = if i % 7 == 0 {
             String::new()
@@ -68,7 +73,7 @@ fn assert_split_equals_whole(ending: &str) {
 
     let whole = profile_one(&path, &[]);
     let split = profile_one(&path, &[("partition_bytes", "16384")]);
-    assert_eq!(whole.rows, 20_000);
+    assert_eq!(whole.rows, u64::from(RECORDS));
     assert_eq!(split.rows, whole.rows);
     for (a, b) in whole.fields.iter().zip(&split.fields) {
         assert_eq!((a.count, a.nulls), (b.count, b.nulls), "{}", a.name);
@@ -84,8 +89,22 @@ fn assert_split_equals_whole(ending: &str) {
         }
     }
     let label = field(&split, "label");
-    assert_eq!(label.nulls, 5_000);
-    assert_eq!(field(&split, "amount").nulls, 2_858);
+    assert_eq!(
+        label.nulls,
+        (0..RECORDS).filter(|i| i % 6 == 2).count() as u64
+    );
+    assert_eq!(
+        label.distinct.as_ref().unwrap().count(),
+        (u64::from(RECORDS) - label.nulls, false)
+    );
+    assert_eq!(
+        label.max,
+        Some(qualityd::profile::Value::Text("say \"9997\"".into()))
+    );
+    assert_eq!(
+        field(&split, "amount").nulls,
+        (0..RECORDS).filter(|i| i % 7 == 0).count() as u64
+    );
 }
 
 #[test]

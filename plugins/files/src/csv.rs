@@ -10,6 +10,7 @@ use arrow_csv::reader::{Decoder, Format, ReaderBuilder};
 use arrow_schema::{ArrowError, Schema, SchemaRef};
 use qualityd_plugin_sdk::{Batches, Error, Partition, ReadRequest, Result, Settings};
 
+use crate::cuts::record_aligned_cuts;
 use crate::errors::{Numbering, data_error};
 use crate::listing::io_error;
 
@@ -29,12 +30,11 @@ pub struct Inferred {
     pub row_estimate: u64,
 }
 
-/// Where a partition starts and ends, and the line it starts on.
+/// The bytes of a file a partition reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
 struct ByteRange {
     start: u64,
     end: u64,
-    first_line: u64,
 }
 
 impl CsvFormat {
@@ -99,40 +99,19 @@ impl CsvFormat {
 
     /// Split a file into byte ranges of about `target` bytes, each starting on a record.
     pub fn partitions(&self, path: &Path, size: u64, target: u64) -> Result<Vec<Partition>> {
-        let ranges = if size <= target {
-            vec![ByteRange {
-                start: 0,
-                end: size,
-                first_line: 1,
-            }]
+        let cuts = if size <= target {
+            Vec::new()
         } else {
-            self.of(path).record_aligned_ranges(path, size, target)?
+            let format = self.of(path);
+            let file = File::open(path).map_err(|e| io_error(path, &e))?;
+            record_aligned_cuts(file, size, target, format.delimiter, format.quote)
+                .map_err(|e| io_error(path, &e))?
         };
-        Ok(ranges.into_iter().map(ByteRange::to_partition).collect())
-    }
-
-    /// Walk the file with the same CSV state machine arrow-csv reads it with, so a cut never
-    /// falls inside a quoted field, even one holding newlines.
-    fn record_aligned_ranges(&self, path: &Path, size: u64, target: u64) -> Result<Vec<ByteRange>> {
-        let file = File::open(path).map_err(|e| io_error(path, &e))?;
-        let mut walker = RecordWalker::new(self, file, 1);
-        let mut cuts = vec![(0u64, 1u64)];
-        let mut next_cut = target;
-        while let Some(end) = walker.next_record().map_err(|e| io_error(path, &e))? {
-            if end.offset >= next_cut && end.offset < size && end.at_line_start {
-                cuts.push((end.offset, end.next_line));
-                next_cut = end.offset + target;
-            }
-        }
-        let ends = cuts.iter().skip(1).map(|c| c.0).chain([size]);
-        Ok(cuts
-            .iter()
+        let starts = std::iter::once(0).chain(cuts.iter().copied());
+        let ends = cuts.iter().copied().chain([size]);
+        Ok(starts
             .zip(ends)
-            .map(|(&(start, first_line), end)| ByteRange {
-                start,
-                end,
-                first_line,
-            })
+            .map(|(start, end)| ByteRange { start, end }.to_partition())
             .collect())
     }
 
@@ -201,23 +180,18 @@ impl CsvFormat {
 impl ByteRange {
     fn to_partition(self) -> Partition {
         Partition {
-            id: format!("{}-{}@{}", self.start, self.end, self.first_line),
-            description: format!(
-                "bytes {}..{} from line {}",
-                self.start, self.end, self.first_line
-            ),
+            id: format!("{}-{}", self.start, self.end),
+            description: format!("bytes {}..{}", self.start, self.end),
             row_estimate: None,
             byte_size: Some(self.end - self.start),
         }
     }
 
     fn parse(id: &str) -> Result<Self> {
-        let parsed = id.split_once('-').and_then(|(start, rest)| {
-            let (end, line) = rest.split_once('@')?;
+        let parsed = id.split_once('-').and_then(|(start, end)| {
             Some(ByteRange {
                 start: start.parse().ok()?,
                 end: end.parse().ok()?,
-                first_line: line.parse().ok()?,
             })
         });
         match parsed {
@@ -308,31 +282,22 @@ pub(crate) fn field_names(schema: &Schema) -> String {
 }
 
 impl CsvFormat {
-    /// The physical line on which the `index`-th record of a partition starts.
+    /// The physical line on which the `index`-th record of a partition starts (only on the
+    /// error path: it reads the file up to the record).
     fn line_of_record(&self, path: &Path, range: ByteRange, index: u64) -> std::io::Result<u64> {
         let mut file = File::open(path)?;
+        let first_line = 1 + count_newlines((&mut file).take(range.start))?;
         file.seek(SeekFrom::Start(range.start))?;
-        let mut walker =
-            RecordWalker::new(self, file.take(range.end - range.start), range.first_line);
-        let mut line = range.first_line;
+        let mut walker = RecordWalker::new(self, file.take(range.end - range.start), first_line);
+        let mut line = first_line;
         for _ in 0..index {
             match walker.next_record()? {
-                Some(end) => line = end.next_line,
+                Some(next) => line = next,
                 None => break,
             }
         }
         Ok(line)
     }
-}
-
-/// Where a record ended.
-struct RecordEnd {
-    /// The byte offset just past it (relative to where the walk started).
-    offset: u64,
-    /// The physical line the next record starts on.
-    next_line: u64,
-    /// Whether it ended with a newline, so the next record starts a line.
-    at_line_start: bool,
 }
 
 /// Walks CSV bytes record by record with csv-core, counting physical lines.
@@ -341,7 +306,6 @@ struct RecordWalker<R> {
     csv: csv_core::Reader,
     output: Vec<u8>,
     ends: Vec<usize>,
-    offset: u64,
     line: u64,
 }
 
@@ -355,37 +319,41 @@ impl<R: Read> RecordWalker<R> {
                 .build(),
             output: vec![0; 1 << 16],
             ends: vec![0; 1 << 10],
-            offset: 0,
             line: first_line,
         }
     }
 
-    /// The end of the next record, or `None` at the end of the input.
-    fn next_record(&mut self) -> std::io::Result<Option<RecordEnd>> {
+    /// Skip one record; the line the next one starts on, or `None` at the end of the input.
+    fn next_record(&mut self) -> std::io::Result<Option<u64>> {
         loop {
             let buf = self.reader.fill_buf()?;
             let (result, read, _, _) = self.csv.read_record(buf, &mut self.output, &mut self.ends);
             self.line += memchr::memchr_iter(b'\n', &buf[..read]).count() as u64;
             let last = read.checked_sub(1).map(|i| buf[i]);
-            self.offset += read as u64;
             self.reader.consume(read);
             match result {
                 csv_core::ReadRecordResult::Record => {
                     // csv-core ends a CRLF record at the `\r` and takes the `\n` with the next
-                    // one: the next line then starts one byte further.
+                    // one: that next record starts on the following line.
                     let crlf =
                         last == Some(b'\r') && self.reader.fill_buf()?.first() == Some(&b'\n');
-                    let skip = u64::from(crlf);
-                    return Ok(Some(RecordEnd {
-                        offset: self.offset + skip,
-                        next_line: self.line + skip,
-                        at_line_start: crlf || last == Some(b'\n'),
-                    }));
+                    return Ok(Some(self.line + u64::from(crlf)));
                 }
                 csv_core::ReadRecordResult::End => return Ok(None),
                 // More input, or more room for fields we do not keep: go on.
                 _ => {}
             }
+        }
+    }
+}
+
+fn count_newlines(mut input: impl Read) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; READ_BUFFER];
+    let mut lines = 0;
+    loop {
+        match input.read(&mut buf)? {
+            0 => return Ok(lines),
+            n => lines += memchr::memchr_iter(b'\n', &buf[..n]).count() as u64,
         }
     }
 }

@@ -5,6 +5,7 @@
 //! limits honoured while reading. Errors name the file and the line.
 
 mod csv;
+mod cuts;
 mod errors;
 mod listing;
 
