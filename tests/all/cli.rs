@@ -2,13 +2,17 @@
 
 use std::process::{Command, Output};
 
-use crate::support::{fixture, plugin_dir, root};
+use crate::support::{fixture, plugin, plugin_dir, root};
 
 fn qualityd(args: &[&str]) -> Output {
     qualityd_logging(args, "warn")
 }
 
 fn qualityd_logging(args: &[&str], log: &str) -> Output {
+    // Load the plugins in this process first: that compiles them once into the shared
+    // artifact cache, instead of once per concurrently started `qualityd`.
+    plugin("files");
+    plugin("hostile");
     Command::new(env!("CARGO_BIN_EXE_qualityd"))
         .args(args)
         .env("QUALITYD_LOG", log)

@@ -8,5 +8,6 @@ mod artifact_cache;
 mod bad_input;
 mod cli;
 mod csv_profile;
+mod formats;
 mod partitions;
 mod sandbox;

@@ -1,95 +1,124 @@
 //! CSV files: schema inference, record-aligned byte-range partitions, and reading.
 
-use std::fs::File;
-use std::io::{BufRead, BufReader, Read, Seek, SeekFrom, Take};
-use std::path::{Path, PathBuf};
+use std::io::{BufRead, Read};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_csv::reader::{Decoder, Format, ReaderBuilder};
-use arrow_schema::{ArrowError, Schema, SchemaRef};
+use arrow_schema::{ArrowError, SchemaRef};
 use qualityd_plugin_sdk::{Batches, Error, Partition, ReadRequest, Result, Settings};
 
 use crate::cuts::record_aligned_cuts;
 use crate::errors::{Numbering, data_error};
-use crate::listing::io_error;
-
-const READ_BUFFER: usize = 1 << 20;
+use crate::listing::{Compression, FileEntry, Kind, io_error};
+use crate::request::{Limited, projection};
+use crate::source;
 
 /// How CSV files of a datastore are written.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct CsvFormat {
     delimiter: u8,
     quote: u8,
+    escape: Option<u8>,
     header: bool,
+    null_values: Option<regex::Regex>,
 }
 
 /// A schema inferred from a sample, and the number of records it suggests.
 pub struct Inferred {
     pub schema: SchemaRef,
-    pub row_estimate: u64,
+    pub row_estimate: Option<u64>,
 }
 
 /// The bytes of a file a partition reads.
 #[derive(Debug, Clone, Copy, PartialEq)]
-struct ByteRange {
-    start: u64,
-    end: u64,
+pub struct ByteRange {
+    pub start: u64,
+    pub end: u64,
+}
+
+fn one_byte(settings: &Settings, name: &str) -> Result<Option<u8>> {
+    match settings.text(name)? {
+        "" => Ok(None),
+        "\\t" | "tab" => Ok(Some(b'\t')),
+        d if d.len() == 1 => Ok(Some(d.as_bytes()[0])),
+        d => Err(Error::config(format!(
+            "setting `{name}` must be one byte (or `\\t`), got `{d}`"
+        ))),
+    }
 }
 
 impl CsvFormat {
     pub fn from_settings(settings: &Settings) -> Result<Self> {
-        let delimiter = match settings.text("delimiter")? {
-            "\\t" | "tab" => b'\t',
-            d if d.len() == 1 => d.as_bytes()[0],
-            d => {
-                return Err(Error::config(format!(
-                    "setting `delimiter` must be one byte (or `\\t`), got `{d}`"
-                )));
+        let required = |name: &str| {
+            one_byte(settings, name)?
+                .ok_or_else(|| Error::config(format!("setting `{name}` must not be empty")))
+        };
+        let null_values = match settings.text("null_values")? {
+            "" => None,
+            list => {
+                let alternatives: Vec<String> = list.split(',').map(regex::escape).collect();
+                let pattern = format!("^(|{})$", alternatives.join("|"));
+                Some(regex::Regex::new(&pattern).map_err(|e| {
+                    Error::config(format!("setting `null_values` is not usable: {e}"))
+                })?)
             }
         };
         Ok(CsvFormat {
-            delimiter,
-            quote: b'"',
+            delimiter: required("delimiter")?,
+            quote: required("quote")?,
+            escape: one_byte(settings, "escape")?,
             header: settings.boolean("header")?,
+            null_values,
         })
     }
 
     /// The format of one file: `.tsv` files are tab-delimited whatever the setting says.
-    fn of(&self, path: &Path) -> CsvFormat {
-        let tsv = path
-            .extension()
-            .is_some_and(|e| e.eq_ignore_ascii_case("tsv"));
-        CsvFormat {
-            delimiter: if tsv { b'\t' } else { self.delimiter },
-            ..*self
+    fn of(&self, file: &FileEntry) -> CsvFormat {
+        let mut format = self.clone();
+        if file.kind == (Kind::Csv { tab: true }) {
+            format.delimiter = b'\t';
+        }
+        format
+    }
+
+    fn arrow_format(&self) -> Format {
+        let format = Format::default()
+            .with_header(self.header)
+            .with_delimiter(self.delimiter)
+            .with_quote(self.quote);
+        let format = match self.escape {
+            Some(escape) => format.with_escape(escape),
+            None => format,
+        };
+        match &self.null_values {
+            Some(nulls) => format.with_null_regex(nulls.clone()),
+            None => format,
         }
     }
 
     /// Infer the schema from the first `rows` records and estimate the record count.
-    pub fn infer(&self, path: &Path, rows: usize) -> Result<Inferred> {
-        let format = self.of(path);
-        let file = File::open(path).map_err(|e| io_error(path, &e))?;
-        let size = file.metadata().map_err(|e| io_error(path, &e))?.len();
+    pub fn infer(&self, file: &FileEntry, rows: usize) -> Result<Inferred> {
+        let format = self.of(file);
         let mut counted = CountingReader {
-            inner: file,
+            inner: source::open_all(file)?,
             bytes: 0,
         };
-        let (schema, records) = Format::default()
-            .with_header(format.header)
-            .with_delimiter(format.delimiter)
-            .with_quote(format.quote)
+        let (schema, records) = format
+            .arrow_format()
             .infer_schema(&mut counted, Some(rows))
             .map_err(|e| {
                 // The `csv` crate behind inference counts physical lines already.
-                data_error(path, &e, |n, numbering| {
+                data_error(&file.path, &e, |n, numbering| {
                     (numbering == Numbering::Lines).then_some(n)
                 })
             })?;
-        let row_estimate = if records < rows || counted.bytes >= size {
-            records as u64
+        let row_estimate = if records < rows {
+            Some(records as u64)
+        } else if file.compression == Compression::None {
+            Some((file.size as f64 * records as f64 / counted.bytes.max(1) as f64) as u64)
         } else {
-            (size as f64 * records as f64 / counted.bytes.max(1) as f64) as u64
+            None
         };
         Ok(Inferred {
             schema: Arc::new(schema),
@@ -98,17 +127,19 @@ impl CsvFormat {
     }
 
     /// Split a file into byte ranges of about `target` bytes, each starting on a record.
-    pub fn partitions(&self, path: &Path, size: u64, target: u64) -> Result<Vec<Partition>> {
-        let cuts = if size <= target {
+    /// Compressed files, and files with an escape character, are read whole.
+    pub fn partitions(&self, file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
+        let format = self.of(file);
+        let splittable = file.compression == Compression::None && format.escape.is_none();
+        let cuts = if file.size <= target || !splittable {
             Vec::new()
         } else {
-            let format = self.of(path);
-            let file = File::open(path).map_err(|e| io_error(path, &e))?;
-            record_aligned_cuts(file, size, target, format.delimiter, format.quote)
-                .map_err(|e| io_error(path, &e))?
+            let raw = std::fs::File::open(&file.path).map_err(|e| io_error(&file.path, &e))?;
+            record_aligned_cuts(raw, file.size, target, format.delimiter, format.quote)
+                .map_err(|e| io_error(&file.path, &e))?
         };
         let starts = std::iter::once(0).chain(cuts.iter().copied());
-        let ends = cuts.iter().copied().chain([size]);
+        let ends = cuts.iter().copied().chain([file.size]);
         Ok(starts
             .zip(ends)
             .map(|(start, end)| ByteRange { start, end }.to_partition())
@@ -118,60 +149,36 @@ impl CsvFormat {
     /// Read one partition, honouring projection and limit.
     pub fn read(
         &self,
-        path: &Path,
+        file: &FileEntry,
         schema: SchemaRef,
         request: &ReadRequest,
         batch_rows: usize,
     ) -> Result<Batches> {
-        if request.watermark.is_some() {
-            return Err(Error::unsupported(
-                "incremental reads of CSV files are not supported yet; read without a watermark",
-            ));
-        }
-        let format = self.of(path);
+        let format = self.of(file);
         let range = ByteRange::parse(&request.partition.id)?;
-        let projection = match &request.projection {
-            None => (0..schema.fields().len()).collect(),
-            Some(names) => names
-                .iter()
-                .map(|name| {
-                    schema.index_of(name).map_err(|_| {
-                        Error::not_found(format!(
-                            "no field `{name}` in {}; its fields are: {}",
-                            path.display(),
-                            field_names(&schema)
-                        ))
-                    })
-                })
-                .collect::<Result<Vec<usize>>>()?,
-        };
-        let projected = Arc::new(
-            schema
-                .project(&projection)
-                .map_err(|e| Error::internal(e.to_string()))?,
-        );
-        let decoder = ReaderBuilder::new(schema)
+        let (indices, projected) = projection(&schema, request, &file.name)?;
+        let mut builder = ReaderBuilder::new(schema)
             .with_header(format.header && range.start == 0)
             .with_delimiter(format.delimiter)
             .with_quote(format.quote)
             .with_batch_size(batch_rows)
-            .with_projection(projection)
-            .build_decoder();
-        let mut file = File::open(path).map_err(|e| io_error(path, &e))?;
-        file.seek(SeekFrom::Start(range.start))
-            .map_err(|e| io_error(path, &e))?;
-        let reader = BufReader::with_capacity(READ_BUFFER, file.take(range.end - range.start));
+            .with_projection(indices);
+        if let Some(escape) = format.escape {
+            builder = builder.with_escape(escape);
+        }
+        if let Some(nulls) = &format.null_values {
+            builder = builder.with_null_regex(nulls.clone());
+        }
+        let batches = CsvBatches {
+            decoder: builder.build_decoder(),
+            reader: source::open(file, range.start, range.end)?,
+            file: file.clone(),
+            format,
+            range,
+        };
         Ok(Batches {
             schema: projected,
-            batches: Box::new(CsvBatches {
-                decoder,
-                reader,
-                remaining: request.limit,
-                path: path.to_path_buf(),
-                format,
-                range,
-                done: false,
-            }),
+            batches: Box::new(Limited::new(batches, request.limit)),
             filter_applied: request.filter.is_empty(),
         })
     }
@@ -187,7 +194,7 @@ impl ByteRange {
         }
     }
 
-    fn parse(id: &str) -> Result<Self> {
+    pub fn parse(id: &str) -> Result<Self> {
         let parsed = id.split_once('-').and_then(|(start, end)| {
             Some(ByteRange {
                 start: start.parse().ok()?,
@@ -206,12 +213,10 @@ impl ByteRange {
 /// The record batches of one partition.
 struct CsvBatches {
     decoder: Decoder,
-    reader: BufReader<Take<File>>,
-    remaining: Option<u64>,
-    path: PathBuf,
+    reader: Box<dyn BufRead>,
+    file: FileEntry,
     format: CsvFormat,
     range: ByteRange,
-    done: bool,
 }
 
 impl CsvBatches {
@@ -220,7 +225,7 @@ impl CsvBatches {
             let buf = self
                 .reader
                 .fill_buf()
-                .map_err(|e| io_error(&self.path, &e))?;
+                .map_err(|e| io_error(&self.file.path, &e))?;
             if buf.is_empty() {
                 break;
             }
@@ -235,15 +240,16 @@ impl CsvBatches {
 
     /// A decoding error, located on the file's physical line.
     fn error(&self, e: &ArrowError) -> Error {
-        let (format, range) = (self.format, self.range);
-        data_error(&self.path, e, |number, numbering| {
+        data_error(&self.file.path, e, |number, numbering| {
             // The 0-based index of the record among those this partition's reader saw.
             let index = match numbering {
                 Numbering::RecordsFromOne => number.checked_sub(1)?,
                 Numbering::RecordsFromZero => number,
                 Numbering::Lines => return Some(number),
             };
-            format.line_of_record(&self.path, range, index).ok()
+            self.format
+                .line_of_record(&self.file, self.range, index)
+                .ok()
         })
     }
 }
@@ -252,46 +258,21 @@ impl Iterator for CsvBatches {
     type Item = Result<RecordBatch>;
 
     fn next(&mut self) -> Option<Self::Item> {
-        if self.done || self.remaining == Some(0) {
-            return None;
-        }
-        match self.next_batch() {
-            Ok(Some(batch)) => {
-                let batch = match &mut self.remaining {
-                    Some(remaining) => {
-                        let rows = (batch.num_rows() as u64).min(*remaining);
-                        *remaining -= rows;
-                        batch.slice(0, rows as usize)
-                    }
-                    None => batch,
-                };
-                Some(Ok(batch))
-            }
-            Ok(None) => None,
-            Err(e) => {
-                self.done = true;
-                Some(Err(e))
-            }
-        }
+        self.next_batch().transpose()
     }
-}
-
-pub(crate) fn field_names(schema: &Schema) -> String {
-    let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
-    names.join(", ")
 }
 
 impl CsvFormat {
     /// The physical line on which the `index`-th record of a partition starts (only on the
     /// error path: it reads the file up to the record).
-    fn line_of_record(&self, path: &Path, range: ByteRange, index: u64) -> std::io::Result<u64> {
-        let mut file = File::open(path)?;
-        let first_line = 1 + count_newlines((&mut file).take(range.start))?;
-        file.seek(SeekFrom::Start(range.start))?;
-        let mut walker = RecordWalker::new(self, file.take(range.end - range.start), first_line);
+    fn line_of_record(&self, file: &FileEntry, range: ByteRange, index: u64) -> Result<u64> {
+        let first_line = 1 + count_newlines(source::open(file, 0, range.start)?)
+            .map_err(|e| io_error(&file.path, &e))?;
+        let partition = source::open(file, range.start, range.end)?;
+        let mut walker = RecordWalker::new(self, partition, first_line);
         let mut line = first_line;
         for _ in 0..index {
-            match walker.next_record()? {
+            match walker.next_record().map_err(|e| io_error(&file.path, &e))? {
                 Some(next) => line = next,
                 None => break,
             }
@@ -302,20 +283,21 @@ impl CsvFormat {
 
 /// Walks CSV bytes record by record with csv-core, counting physical lines.
 struct RecordWalker<R> {
-    reader: BufReader<R>,
+    reader: R,
     csv: csv_core::Reader,
     output: Vec<u8>,
     ends: Vec<usize>,
     line: u64,
 }
 
-impl<R: Read> RecordWalker<R> {
-    fn new(format: &CsvFormat, inner: R, first_line: u64) -> Self {
+impl<R: BufRead> RecordWalker<R> {
+    fn new(format: &CsvFormat, reader: R, first_line: u64) -> Self {
         RecordWalker {
-            reader: BufReader::with_capacity(READ_BUFFER, inner),
+            reader,
             csv: csv_core::ReaderBuilder::new()
                 .delimiter(format.delimiter)
                 .quote(format.quote)
+                .escape(format.escape)
                 .build(),
             output: vec![0; 1 << 16],
             ends: vec![0; 1 << 10],
@@ -348,7 +330,7 @@ impl<R: Read> RecordWalker<R> {
 }
 
 fn count_newlines(mut input: impl Read) -> std::io::Result<u64> {
-    let mut buf = vec![0u8; READ_BUFFER];
+    let mut buf = vec![0u8; 1 << 16];
     let mut lines = 0;
     loop {
         match input.read(&mut buf)? {

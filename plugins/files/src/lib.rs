@@ -1,13 +1,19 @@
 //! The `files` connector: a directory of raw files, each file a container.
 //!
-//! This version reads CSV (and TSV with `delimiter = "\t"`): schemas inferred from a sample,
-//! large files split into byte ranges that start on record boundaries, projection and row
-//! limits honoured while reading. Errors name the file and the line.
+//! Reads CSV and TSV (schemas inferred from a sample, large files split into byte ranges that
+//! start on records), JSON (NDJSON or an array of objects, nested values as structs and lists)
+//! and Parquet (row groups as partitions, projection and filters pushed down); CSV and JSON
+//! may be gzip- or zstd-compressed. Projection and row limits are honoured by every format;
+//! errors name the file and the line, row group or record.
 
 mod csv;
 mod cuts;
 mod errors;
+mod json;
 mod listing;
+mod parquet;
+mod request;
+mod source;
 
 use std::path::PathBuf;
 
@@ -16,8 +22,8 @@ use qualityd_plugin_sdk::{
     PluginInfo, ReadRequest, Result, Session, SettingSpec, SettingType, Settings,
 };
 
-use crate::csv::CsvFormat;
-use crate::listing::Listing;
+use crate::csv::{CsvFormat, Inferred};
+use crate::listing::{FileEntry, Kind, Listing};
 
 struct FilesConnector;
 
@@ -39,7 +45,12 @@ impl Connector for FilesConnector {
         PluginInfo {
             name: "files".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            kinds: vec!["files".into(), "csv".into()],
+            kinds: vec![
+                "files".into(),
+                "csv".into(),
+                "json".into(),
+                "parquet".into(),
+            ],
             settings: vec![
                 spec(
                     "path",
@@ -54,6 +65,26 @@ impl Connector for FilesConnector {
                     "The one-byte field delimiter of CSV files, e.g. `;` or a tab.",
                 ),
                 spec(
+                    "quote",
+                    SettingType::Text,
+                    Some("\""),
+                    "The one-byte quote character of CSV files.",
+                ),
+                spec(
+                    "escape",
+                    SettingType::Text,
+                    Some(""),
+                    "A one-byte escape character inside quoted CSV fields, e.g. `\\`; none by \
+                     default (a quote inside quotes is written twice). Files with one are not split.",
+                ),
+                spec(
+                    "null_values",
+                    SettingType::Text,
+                    Some(""),
+                    "Comma-separated CSV values that mean null besides the empty field, e.g. \
+                     `NA,N/A,null`.",
+                ),
+                spec(
                     "header",
                     SettingType::Boolean,
                     Some("true"),
@@ -63,13 +94,14 @@ impl Connector for FilesConnector {
                     "infer_rows",
                     SettingType::Integer,
                     Some("1000"),
-                    "How many records are sampled to infer a CSV file's field types.",
+                    "How many records are sampled to infer a CSV or JSON file's field types.",
                 ),
                 spec(
                     "partition_bytes",
                     SettingType::Integer,
                     Some("67108864"),
-                    "Files larger than this many bytes are split into partitions read in parallel.",
+                    "CSV files larger than this are split into byte ranges, Parquet files into \
+                     runs of row groups of about this size, read in parallel.",
                 ),
                 spec(
                     "batch_rows",
@@ -109,6 +141,16 @@ struct FilesSession {
     batch_rows: usize,
 }
 
+impl FilesSession {
+    fn infer(&self, file: &FileEntry) -> Result<Inferred> {
+        match file.kind {
+            Kind::Csv { .. } => self.format.infer(file, self.infer_rows),
+            Kind::Json => json::infer(file, self.infer_rows),
+            Kind::Parquet => parquet::infer(file),
+        }
+    }
+}
+
 impl Session for FilesSession {
     fn check(&self) -> Result<()> {
         self.listing.files().map(drop)
@@ -119,12 +161,12 @@ impl Session for FilesSession {
             .files()?
             .into_iter()
             .map(|file| {
-                Ok(match self.format.infer(&file.path, self.infer_rows) {
+                Ok(match self.infer(&file) {
                     Ok(inferred) => ContainerInfo {
                         name: file.name,
                         kind: ContainerKind::File,
                         schema: inferred.schema,
-                        row_estimate: Some(inferred.row_estimate),
+                        row_estimate: inferred.row_estimate,
                         byte_size: Some(file.size),
                         error: None,
                     },
@@ -142,13 +184,35 @@ impl Session for FilesSession {
     fn partitions(&self, container: &str, hint: &PartitionHint) -> Result<Vec<Partition>> {
         let file = self.listing.file(container)?;
         let target = hint.target_bytes.unwrap_or(self.partition_bytes).max(1);
-        self.format.partitions(&file.path, file.size, target)
+        match file.kind {
+            Kind::Csv { .. } => self.format.partitions(&file, target),
+            Kind::Json => Ok(vec![whole(&file)]),
+            Kind::Parquet => parquet::partitions(&file, target),
+        }
     }
 
     fn read(&self, request: ReadRequest) -> Result<Batches> {
+        if request.watermark.is_some() {
+            return Err(Error::unsupported(
+                "incremental reads of files are not supported yet; read without a watermark",
+            ));
+        }
         let file = self.listing.file(&request.container)?;
-        let schema = self.format.infer(&file.path, self.infer_rows)?.schema;
-        self.format
-            .read(&file.path, schema, &request, self.batch_rows)
+        let schema = self.infer(&file)?.schema;
+        match file.kind {
+            Kind::Csv { .. } => self.format.read(&file, schema, &request, self.batch_rows),
+            Kind::Json => json::read(&file, schema, &request, self.batch_rows),
+            Kind::Parquet => parquet::read(&file, schema, &request, self.batch_rows),
+        }
+    }
+}
+
+/// The one partition of a file that is read whole.
+fn whole(file: &FileEntry) -> Partition {
+    Partition {
+        id: format!("0-{}", file.size),
+        description: "the whole file".into(),
+        row_estimate: None,
+        byte_size: Some(file.size),
     }
 }

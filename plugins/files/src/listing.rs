@@ -1,23 +1,43 @@
-//! Which files of the datastore's path are containers, and their names.
+//! Which files of the datastore's path are containers, their names and formats.
 
 use std::path::{Path, PathBuf};
 
 use qualityd_plugin_sdk::{Error, Result};
 
-/// A file that is a container: its name in the datastore, where it is, how large.
+/// The format of a data file, from its extension (under any compression suffix).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    /// CSV; `.tsv` files are tab-delimited.
+    Csv { tab: bool },
+    /// Newline-delimited JSON, or a JSON array of objects.
+    Json,
+    /// Apache Parquet.
+    Parquet,
+}
+
+/// How a text file is compressed, from its suffix or its first bytes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    None,
+    Gzip,
+    Zstd,
+}
+
+/// A file that is a container: its name in the datastore, where it is, what it holds.
+#[derive(Debug, Clone)]
 pub struct FileEntry {
     /// The path relative to the datastore's root, with `/` separators.
     pub name: String,
     pub path: PathBuf,
     pub size: u64,
+    pub kind: Kind,
+    pub compression: Compression,
 }
 
 /// The files under a datastore's `path` (a directory, read recursively, or one file).
 pub struct Listing {
     root: PathBuf,
 }
-
-const EXTENSIONS: [&str; 2] = ["csv", "tsv"];
 
 impl Listing {
     pub fn new(root: PathBuf) -> Self {
@@ -33,11 +53,14 @@ impl Listing {
                 .file_name()
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_default();
-            return Ok(vec![FileEntry {
-                name,
-                path: self.root.clone(),
-                size: meta.len(),
-            }]);
+            let Some(kind) = kind_of(&name) else {
+                return Err(Error::unsupported(format!(
+                    "{} is not a file this connector reads: it reads {}",
+                    self.root.display(),
+                    READABLE
+                )));
+            };
+            return Ok(vec![file_entry(name, self.root.clone(), meta.len(), kind)?]);
         }
         let mut files = Vec::new();
         walk(&self.root, "", &mut files)?;
@@ -72,24 +95,62 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
         let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, &e))?;
         if meta.is_dir() {
             walk(&path, &format!("{name}/"), files)?;
-        } else if is_data_file(&path) {
-            files.push(FileEntry {
-                name,
-                path,
-                size: meta.len(),
-            });
+        } else if let Some(kind) = kind_of(&file_name) {
+            files.push(file_entry(name, path, meta.len(), kind)?);
         }
     }
     Ok(())
 }
 
-fn is_data_file(path: &Path) -> bool {
-    path.extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| EXTENSIONS.iter().any(|x| x.eq_ignore_ascii_case(e)))
+/// The formats, for messages.
+const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl) and Parquet (.parquet), \
+                        CSV and JSON also compressed (.gz, .zst)";
+
+/// The format a file name says, looking through a compression suffix.
+fn kind_of(file_name: &str) -> Option<Kind> {
+    let lower = file_name.to_ascii_lowercase();
+    let bare = ["gz", "zst", "zstd"]
+        .iter()
+        .find_map(|suffix| lower.strip_suffix(&format!(".{suffix}")))
+        .unwrap_or(&lower);
+    let kind = match bare.rsplit_once('.')?.1 {
+        "csv" => Kind::Csv { tab: false },
+        "tsv" | "tab" => Kind::Csv { tab: true },
+        "json" | "ndjson" | "jsonl" => Kind::Json,
+        "parquet" | "pq" => Kind::Parquet,
+        _ => return None,
+    };
+    Some(kind)
 }
 
-/// An I/O error on a path, as the user should read it.
+/// A file entry, its compression read from its first bytes (whatever its name says).
+fn file_entry(name: String, path: PathBuf, size: u64, kind: Kind) -> Result<FileEntry> {
+    let compression = match kind {
+        Kind::Parquet => Compression::None,
+        Kind::Csv { .. } | Kind::Json => {
+            let mut magic = [0u8; 4];
+            let read = std::fs::File::open(&path)
+                .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
+                .map_err(|e| io_error(&path, &e))?;
+            match &magic[..read] {
+                [0x1f, 0x8b, ..] => Compression::Gzip,
+                [0x28, 0xb5, 0x2f, 0xfd] => Compression::Zstd,
+                _ => Compression::None,
+            }
+        }
+    };
+    Ok(FileEntry {
+        name,
+        path,
+        size,
+        kind,
+        compression,
+    })
+}
+
+/// An I/O error on a path, as the user should read it. Reading a local file fails for three
+/// reasons: it is gone, it is not granted, or its bytes are bad (a corrupt or truncated
+/// compressed stream).
 pub fn io_error(path: &Path, e: &std::io::Error) -> Error {
     let message = format!("{}: {e}", path.display());
     match e.kind() {
@@ -97,6 +158,8 @@ pub fn io_error(path: &Path, e: &std::io::Error) -> Error {
         std::io::ErrorKind::PermissionDenied => Error::config(format!(
             "{message} (is the path inside the directories granted to this datastore?)"
         )),
-        _ => Error::connection(message),
+        _ => Error::data(format!("cannot read it: {e}"))
+            .path(path.display().to_string())
+            .into(),
     }
 }
