@@ -146,6 +146,36 @@ fn parquet_row_groups_are_partitions_and_projection_and_filters_are_pushed_down(
 }
 
 #[test]
+fn avro_reads_to_the_same_profile_as_parquet() {
+    let dir = tempfile::tempdir().unwrap();
+    let batch = sample_batch();
+    let avro = dir.path().join("sample.avro");
+    let mut writer = arrow_avro::writer::AvroWriter::new(
+        File::create(&avro).unwrap(),
+        (*batch.schema()).clone(),
+    )
+    .unwrap();
+    writer.write(&batch).unwrap();
+    writer.finish().unwrap();
+    let parquet = dir.path().join("sample.parquet");
+    write_parquet(&parquet, 1000);
+
+    let from_avro = profile_one(&avro, &[]);
+    let from_parquet = profile_one(&parquet, &[]);
+    assert_eq!(from_avro.rows, 5000);
+    for (a, p) in from_avro.fields.iter().zip(&from_parquet.fields) {
+        assert_eq!(a.name, p.name);
+        assert_eq!((a.count, a.nulls), (p.count, p.nulls), "{}", a.name);
+        assert_eq!((&a.min, &a.max), (&p.min, &p.max), "{}", a.name);
+    }
+    assert_eq!(
+        field(&from_avro, "x").nulls,
+        500,
+        "a union with null is nullable"
+    );
+}
+
+#[test]
 fn ndjson_and_json_arrays_read_nested_values_as_structs_and_lists() {
     let dir = tempfile::tempdir().unwrap();
     let records = [
@@ -276,6 +306,7 @@ fn a_corrupt_file_of_each_format_is_named_and_the_others_are_still_read() {
     )
     .unwrap();
     std::fs::write(dir.path().join("notjson.json"), "{\"a\": 1}\nhello\n").unwrap();
+    std::fs::write(dir.path().join("garbage.avro"), b"Obj\x01 this is not avro").unwrap();
 
     let outcomes = profile_path(dir.path(), &[]);
     let error = container_error(&outcomes, "truncated.parquet");
@@ -291,6 +322,11 @@ fn a_corrupt_file_of_each_format_is_named_and_the_others_are_still_read() {
     assert!(error.contains("expected a JSON object"), "{error}");
     let error = container_error(&outcomes, "broken.ndjson");
     assert!(error.contains("broken.ndjson"), "{error}");
+    let error = container_error(&outcomes, "garbage.avro");
+    assert!(
+        error.contains("garbage.avro") && error.contains("Avro"),
+        "{error}"
+    );
     let good = outcomes.iter().find(|o| o.name == "good.parquet").unwrap();
     assert_eq!(good.result.as_ref().unwrap().rows, 5000);
 }

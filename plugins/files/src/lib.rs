@@ -2,10 +2,12 @@
 //!
 //! Reads CSV and TSV (schemas inferred from a sample, large files split into byte ranges that
 //! start on records), JSON (NDJSON or an array of objects, nested values as structs and lists)
-//! and Parquet (row groups as partitions, projection and filters pushed down); CSV and JSON
+//! Parquet (row groups as partitions, projection and filters pushed down) and Avro object
+//! container files; CSV and JSON
 //! may be gzip- or zstd-compressed. Projection and row limits are honoured by every format;
 //! errors name the file and the line, row group or record.
 
+mod avro;
 mod csv;
 mod cuts;
 mod errors;
@@ -50,6 +52,7 @@ impl Connector for FilesConnector {
                 "csv".into(),
                 "json".into(),
                 "parquet".into(),
+                "avro".into(),
             ],
             settings: vec![
                 spec(
@@ -147,6 +150,7 @@ impl FilesSession {
             Kind::Csv { .. } => self.format.infer(file, self.infer_rows),
             Kind::Json => json::infer(file, self.infer_rows),
             Kind::Parquet => parquet::infer(file),
+            Kind::Avro => avro::infer(file),
         }
     }
 }
@@ -186,7 +190,7 @@ impl Session for FilesSession {
         let target = hint.target_bytes.unwrap_or(self.partition_bytes).max(1);
         match file.kind {
             Kind::Csv { .. } => self.format.partitions(&file, target),
-            Kind::Json => Ok(vec![whole(&file)]),
+            Kind::Json | Kind::Avro => Ok(vec![whole(&file)]),
             Kind::Parquet => parquet::partitions(&file, target),
         }
     }
@@ -203,6 +207,7 @@ impl Session for FilesSession {
             Kind::Csv { .. } => self.format.read(&file, schema, &request, self.batch_rows),
             Kind::Json => json::read(&file, schema, &request, self.batch_rows),
             Kind::Parquet => parquet::read(&file, schema, &request, self.batch_rows),
+            Kind::Avro => avro::read(&file, &request, self.batch_rows),
         }
     }
 }

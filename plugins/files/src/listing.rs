@@ -13,6 +13,8 @@ pub enum Kind {
     Json,
     /// Apache Parquet.
     Parquet,
+    /// Avro object container files.
+    Avro,
 }
 
 /// How a text file is compressed, from its suffix or its first bytes.
@@ -103,8 +105,8 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
 }
 
 /// The formats, for messages.
-const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl) and Parquet (.parquet), \
-                        CSV and JSON also compressed (.gz, .zst)";
+const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl), Parquet (.parquet) and \
+                        Avro (.avro), CSV and JSON also compressed (.gz, .zst)";
 
 /// The format a file name says, looking through a compression suffix.
 fn kind_of(file_name: &str) -> Option<Kind> {
@@ -118,6 +120,7 @@ fn kind_of(file_name: &str) -> Option<Kind> {
         "tsv" | "tab" => Kind::Csv { tab: true },
         "json" | "ndjson" | "jsonl" => Kind::Json,
         "parquet" | "pq" => Kind::Parquet,
+        "avro" => Kind::Avro,
         _ => return None,
     };
     Some(kind)
@@ -126,7 +129,7 @@ fn kind_of(file_name: &str) -> Option<Kind> {
 /// A file entry, its compression read from its first bytes (whatever its name says).
 fn file_entry(name: String, path: PathBuf, size: u64, kind: Kind) -> Result<FileEntry> {
     let compression = match kind {
-        Kind::Parquet => Compression::None,
+        Kind::Parquet | Kind::Avro => Compression::None,
         Kind::Csv { .. } | Kind::Json => {
             let mut magic = [0u8; 4];
             let read = std::fs::File::open(&path)
