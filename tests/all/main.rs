@@ -9,5 +9,6 @@ mod bad_input;
 mod cli;
 mod csv_profile;
 mod formats;
+mod grouping;
 mod partitions;
 mod sandbox;

@@ -11,11 +11,13 @@ mod avro;
 mod csv;
 mod cuts;
 mod errors;
+mod grouping;
 mod json;
 mod listing;
 mod parquet;
 mod request;
 mod source;
+mod unify;
 
 use std::path::PathBuf;
 
@@ -24,8 +26,12 @@ use qualityd_plugin_sdk::{
     PluginInfo, ReadRequest, Result, Session, SettingSpec, SettingType, Settings,
 };
 
+use arrow_schema::SchemaRef;
+
 use crate::csv::{CsvFormat, Inferred};
+use crate::grouping::{FileGroup, Globs, hive_values};
 use crate::listing::{FileEntry, Kind, Listing};
+use crate::unify::{conform, unify};
 
 struct FilesConnector;
 
@@ -112,6 +118,14 @@ impl Connector for FilesConnector {
                     Some("65536"),
                     "How many records go into one Arrow record batch.",
                 ),
+                spec(
+                    "patterns",
+                    SettingType::Text,
+                    Some(""),
+                    "Comma-separated globs relative to `path`, each one container of the files it \
+                     matches, e.g. `sales/*.csv,events/**/*.parquet`. Other files are grouped by \
+                     name: files differing only by numbers, dates or Hive values are one.",
+                ),
             ],
             capabilities: vec![Capability::Filesystem],
         }
@@ -132,6 +146,7 @@ impl Connector for FilesConnector {
             infer_rows: positive("infer_rows")? as usize,
             partition_bytes: positive("partition_bytes")?,
             batch_rows: positive("batch_rows")? as usize,
+            globs: Globs::parse(settings.text("patterns")?)?,
         }))
     }
 }
@@ -142,15 +157,69 @@ struct FilesSession {
     infer_rows: usize,
     partition_bytes: u64,
     batch_rows: usize,
+    globs: Globs,
 }
 
 impl FilesSession {
+    fn groups(&self) -> Result<Vec<FileGroup>> {
+        Ok(grouping::group(self.listing.files()?, &self.globs))
+    }
+
+    fn group(&self, name: &str) -> Result<FileGroup> {
+        self.groups()?
+            .into_iter()
+            .find(|g| g.name == name)
+            .ok_or_else(|| {
+                Error::not_found(format!(
+                    "no container `{name}` under {}; run discover to list the containers",
+                    self.listing.root().display()
+                ))
+            })
+    }
+
     fn infer(&self, file: &FileEntry) -> Result<Inferred> {
         match file.kind {
             Kind::Csv { .. } => self.format.infer(file, self.infer_rows),
             Kind::Json => json::infer(file, self.infer_rows),
             Kind::Parquet => parquet::infer(file),
             Kind::Avro => avro::infer(file),
+        }
+    }
+
+    /// The group's unified schema and summed row estimate.
+    fn describe(&self, group: &FileGroup) -> Result<Inferred> {
+        let mut schemas = Vec::with_capacity(group.files.len());
+        let mut rows = Some(0u64);
+        for file in &group.files {
+            let inferred = self.infer(file)?;
+            rows = rows.zip(inferred.row_estimate).map(|(a, b)| a + b);
+            schemas.push(inferred.schema);
+        }
+        Ok(Inferred {
+            schema: unify(group, &schemas)?,
+            row_estimate: rows,
+        })
+    }
+
+    fn file_partitions(&self, file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
+        match file.kind {
+            Kind::Csv { .. } => self.format.partitions(file, target),
+            Kind::Json | Kind::Avro => Ok(vec![whole(file)]),
+            Kind::Parquet => parquet::partitions(file, target),
+        }
+    }
+
+    fn read_file(
+        &self,
+        file: &FileEntry,
+        schema: SchemaRef,
+        request: &ReadRequest,
+    ) -> Result<Batches> {
+        match file.kind {
+            Kind::Csv { .. } => self.format.read(file, schema, request, self.batch_rows),
+            Kind::Json => json::read(file, schema, request, self.batch_rows),
+            Kind::Parquet => parquet::read(file, schema, request, self.batch_rows),
+            Kind::Avro => avro::read(file, request, self.batch_rows),
         }
     }
 }
@@ -161,38 +230,46 @@ impl Session for FilesSession {
     }
 
     fn discover(&self) -> Result<Vec<ContainerInfo>> {
-        self.listing
-            .files()?
+        let groups = self.groups()?;
+        Ok(groups
             .into_iter()
-            .map(|file| {
-                Ok(match self.infer(&file) {
+            .map(|group| {
+                let kind = if group.files.len() == 1 {
+                    ContainerKind::File
+                } else {
+                    ContainerKind::FileGroup
+                };
+                let bytes = group.files.iter().map(|f| f.size).sum();
+                match self.describe(&group) {
                     Ok(inferred) => ContainerInfo {
-                        name: file.name,
-                        kind: ContainerKind::File,
+                        name: group.name,
+                        kind,
                         schema: inferred.schema,
                         row_estimate: inferred.row_estimate,
-                        byte_size: Some(file.size),
+                        byte_size: Some(bytes),
                         error: None,
                     },
-                    Err(error) => ContainerInfo::failed(
-                        file.name,
-                        ContainerKind::File,
-                        Some(file.size),
-                        error,
-                    ),
-                })
+                    Err(error) => ContainerInfo::failed(group.name, kind, Some(bytes), error),
+                }
             })
-            .collect()
+            .collect())
     }
 
+    /// Each file's own partitions, their ids tagged with the file (`inner@file`).
     fn partitions(&self, container: &str, hint: &PartitionHint) -> Result<Vec<Partition>> {
-        let file = self.listing.file(container)?;
+        let group = self.group(container)?;
         let target = hint.target_bytes.unwrap_or(self.partition_bytes).max(1);
-        match file.kind {
-            Kind::Csv { .. } => self.format.partitions(&file, target),
-            Kind::Json | Kind::Avro => Ok(vec![whole(&file)]),
-            Kind::Parquet => parquet::partitions(&file, target),
+        let mut partitions = Vec::new();
+        for file in &group.files {
+            for inner in self.file_partitions(file, target)? {
+                partitions.push(Partition {
+                    id: format!("{}@{}", inner.id, file.name),
+                    description: format!("{} {}", file.name, inner.description),
+                    ..inner
+                });
+            }
         }
+        Ok(partitions)
     }
 
     fn read(&self, request: ReadRequest) -> Result<Batches> {
@@ -201,14 +278,51 @@ impl Session for FilesSession {
                 "incremental reads of files are not supported yet; read without a watermark",
             ));
         }
-        let file = self.listing.file(&request.container)?;
-        let schema = self.infer(&file)?.schema;
-        match file.kind {
-            Kind::Csv { .. } => self.format.read(&file, schema, &request, self.batch_rows),
-            Kind::Json => json::read(&file, schema, &request, self.batch_rows),
-            Kind::Parquet => parquet::read(&file, schema, &request, self.batch_rows),
-            Kind::Avro => avro::read(&file, &request, self.batch_rows),
+        let group = self.group(&request.container)?;
+        let (inner_id, file_name) = request.partition.id.split_once('@').ok_or_else(|| {
+            Error::not_found(format!(
+                "`{}` is not a partition of this connector; ask `partitions` for them",
+                request.partition.id
+            ))
+        })?;
+        let file = group.file(file_name)?.clone();
+        let mut inner = request.clone();
+        inner.partition.id = inner_id.to_string();
+        let file_schema = self.infer(&file)?.schema;
+        let hive = hive_values(&file.name);
+        if group.files.len() == 1 && hive.is_empty() {
+            return self.read_file(&file, file_schema, &inner);
         }
+        // A group: read the requested fields this file has, then bring the batches to the
+        // container's schema. Filters are left to the host.
+        let unified = self.describe(&group)?.schema;
+        let (_, target) = request::projection(&unified, &request, &group.name)?;
+        inner.projection = Some(
+            target
+                .fields()
+                .iter()
+                .filter(|f| file_schema.index_of(f.name()).is_ok())
+                .map(|f| f.name().clone())
+                .collect(),
+        );
+        inner.filter = Vec::new();
+        let batches = self.read_file(&file, file_schema, &inner)?;
+        let conformed_target = target.clone();
+        let path = file.path.display().to_string();
+        let conformed = batches.batches.map(move |batch| {
+            batch.and_then(|batch| {
+                conform(&batch, &conformed_target, &hive).map_err(|e| {
+                    Error::data(format!("cannot bring it to the container's schema: {e}"))
+                        .path(path.clone())
+                        .into()
+                })
+            })
+        });
+        Ok(Batches {
+            schema: target,
+            batches: Box::new(conformed),
+            filter_applied: request.filter.is_empty(),
+        })
     }
 }
 

@@ -70,17 +70,9 @@ impl Listing {
         Ok(files)
     }
 
-    /// The file of one container.
-    pub fn file(&self, container: &str) -> Result<FileEntry> {
-        self.files()?
-            .into_iter()
-            .find(|file| file.name == container)
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "no file `{container}` under {}; run discover to list the containers",
-                    self.root.display()
-                ))
-            })
+    /// The datastore's path.
+    pub fn root(&self) -> &Path {
+        &self.root
     }
 }
 
