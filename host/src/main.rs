@@ -43,8 +43,8 @@ struct PluginArgs {
 enum Command {
     /// Profile the files in PATH (a file or a directory) and print a profile per container.
     Profile {
-        /// A data file (CSV, TSV, JSON, NDJSON, Parquet; CSV and JSON also .gz or .zst), or a
-        /// directory of them.
+        /// A data file (CSV, TSV, JSON, NDJSON, Parquet, Avro, XLSX; CSV and JSON also .gz or
+        /// .zst), or a directory of them.
         path: PathBuf,
         /// Output format.
         #[arg(long, value_enum, default_value_t = Format::Table)]

@@ -217,6 +217,101 @@ fn ndjson_and_json_arrays_read_nested_values_as_structs_and_lists() {
     }
 }
 
+fn write_workbook(path: &Path, bad_cell: bool) {
+    use rust_xlsxwriter::{ExcelDateTime, Format, Workbook};
+    let mut workbook = Workbook::new();
+    let date = Format::new().set_num_format("yyyy-mm-dd");
+    let datetime = Format::new().set_num_format("yyyy-mm-dd hh:mm:ss");
+    let orders = workbook.add_worksheet().set_name("Orders").unwrap();
+    for (col, name) in ["id", "amount", "paid", "day", "at", "note"]
+        .iter()
+        .enumerate()
+    {
+        orders.write_string(0, col as u16, *name).unwrap();
+    }
+    for i in 1..=20u32 {
+        let r = i;
+        orders.write_number(r, 0, i as f64).unwrap();
+        orders.write_number(r, 1, i as f64 * 1.25).unwrap();
+        orders.write_boolean(r, 2, i % 2 == 0).unwrap();
+        let day = ExcelDateTime::from_ymd(2024, 1, i as u8).unwrap();
+        orders
+            .write_datetime_with_format(r, 3, &day, &date)
+            .unwrap();
+        let at = ExcelDateTime::from_ymd(2024, 2, 1)
+            .unwrap()
+            .and_hms(10, i as u8, 30)
+            .unwrap();
+        orders
+            .write_datetime_with_format(r, 4, &at, &datetime)
+            .unwrap();
+        if i % 5 != 0 {
+            orders.write_string(r, 5, format!("note {i}")).unwrap();
+        }
+    }
+    if bad_cell {
+        orders.write_string(21, 1, "about ten").unwrap();
+    }
+    let notes = workbook.add_worksheet().set_name("Notes").unwrap();
+    notes.write_string(0, 0, "text").unwrap();
+    notes.write_string(1, 0, "hello").unwrap();
+    workbook.save(path).unwrap();
+}
+
+#[test]
+fn xlsx_sheets_are_containers_with_typed_cells() {
+    let dir = tempfile::tempdir().unwrap();
+    write_workbook(&dir.path().join("book.xlsx"), false);
+    let outcomes = profile_path(dir.path(), &[]);
+    let names: Vec<&str> = outcomes.iter().map(|o| o.name.as_str()).collect();
+    assert_eq!(names, ["book.xlsx#Orders", "book.xlsx#Notes"]);
+    let orders = outcomes[0].result.as_ref().unwrap();
+    assert_eq!(orders.rows, 20);
+    let id = field(orders, "id");
+    assert_eq!(id.data_type, DataType::Int64, "whole numbers are int64");
+    assert_eq!(id.max, Some(Value::Int(20)));
+    let amount = field(orders, "amount");
+    assert_eq!(amount.data_type, DataType::Float64);
+    assert_eq!(amount.max, Some(Value::Float(25.0)));
+    assert_eq!(field(orders, "paid").data_type, DataType::Boolean);
+    let day = field(orders, "day");
+    assert_eq!(day.data_type, DataType::Date32, "dates are dates");
+    assert_eq!(day.max.as_ref().unwrap().to_string(), "2024-01-20");
+    let at = field(orders, "at");
+    assert!(matches!(at.data_type, DataType::Timestamp(..)));
+    assert_eq!(at.min.as_ref().unwrap().to_string(), "2024-02-01T10:01:30");
+    let note = field(orders, "note");
+    assert_eq!((note.count, note.nulls), (16, 4));
+    assert_eq!(outcomes[1].result.as_ref().unwrap().rows, 1);
+}
+
+#[test]
+fn an_xlsx_cell_that_does_not_fit_its_column_is_named_by_sheet_and_cell() {
+    let dir = tempfile::tempdir().unwrap();
+    write_workbook(&dir.path().join("book.xlsx"), true);
+    std::fs::write(
+        dir.path().join("broken.xlsx"),
+        b"PK\x03\x04 not really a zip",
+    )
+    .unwrap();
+    let outcomes = profile_path(dir.path(), &[("infer_rows", "10")]);
+    let error = container_error(&outcomes, "book.xlsx#Orders");
+    assert!(
+        error.contains("cell Orders!B22 holds `about ten`"),
+        "{error}"
+    );
+    let error = container_error(&outcomes, "broken.xlsx");
+    assert!(
+        error.contains("broken.xlsx") && error.contains("XLSX"),
+        "{error}"
+    );
+    let notes = outcomes
+        .iter()
+        .find(|o| o.name == "book.xlsx#Notes")
+        .unwrap();
+    assert_eq!(notes.result.as_ref().unwrap().rows, 1);
+}
+
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
     encoder.write_all(bytes).unwrap();

@@ -17,6 +17,8 @@ pub struct FileGroup {
     pub name: String,
     /// Its files, sorted by name.
     pub files: Vec<FileEntry>,
+    /// For a workbook's sheet: the sheet's name.
+    pub sheet: Option<String>,
 }
 
 impl FileGroup {
@@ -60,6 +62,8 @@ pub fn group(files: Vec<FileEntry>, globs: &Globs) -> Vec<FileGroup> {
     let mut by_pattern: BTreeMap<(String, bool, String), Vec<FileEntry>> = BTreeMap::new();
     for file in files {
         let key = match globs.0.iter().find(|g| g.matches_with(&file.name, options)) {
+            // Workbooks are never grouped: their sheets are the containers.
+            _ if file.kind == Kind::Xlsx => (file.name.clone(), false, kind_key(file.kind)),
             Some(glob) => (glob.as_str().to_string(), true, kind_key(file.kind)),
             None => (pattern_of(&file.name), false, kind_key(file.kind)),
         };
@@ -73,11 +77,13 @@ pub fn group(files: Vec<FileEntry>, globs: &Globs) -> Vec<FileGroup> {
             groups.push(FileGroup {
                 name: file.name.clone(),
                 files: vec![file],
+                sheet: None,
             });
         } else {
             groups.push(FileGroup {
                 name: pattern,
                 files,
+                sheet: None,
             });
         }
     }

@@ -18,6 +18,7 @@ mod parquet;
 mod request;
 mod source;
 mod unify;
+mod xlsx;
 
 use std::path::PathBuf;
 
@@ -59,6 +60,7 @@ impl Connector for FilesConnector {
                 "json".into(),
                 "parquet".into(),
                 "avro".into(),
+                "xlsx".into(),
             ],
             settings: vec![
                 spec(
@@ -161,8 +163,24 @@ struct FilesSession {
 }
 
 impl FilesSession {
+    /// The containers: groups of files, and each sheet of a workbook on its own (a workbook
+    /// that cannot be opened stays one container, so discover reports its error).
     fn groups(&self) -> Result<Vec<FileGroup>> {
-        Ok(grouping::group(self.listing.files()?, &self.globs))
+        let mut containers = Vec::new();
+        for group in grouping::group(self.listing.files()?, &self.globs) {
+            match group.files[0].kind {
+                Kind::Xlsx => match xlsx::sheets(&group.files[0]) {
+                    Ok(sheets) => containers.extend(sheets.into_iter().map(|sheet| FileGroup {
+                        name: format!("{}#{sheet}", group.name),
+                        files: group.files.clone(),
+                        sheet: Some(sheet),
+                    })),
+                    Err(_) => containers.push(group),
+                },
+                _ => containers.push(group),
+            }
+        }
+        Ok(containers)
     }
 
     fn group(&self, name: &str) -> Result<FileGroup> {
@@ -177,12 +195,18 @@ impl FilesSession {
             })
     }
 
-    fn infer(&self, file: &FileEntry) -> Result<Inferred> {
+    fn infer(&self, file: &FileEntry, sheet: Option<&str>) -> Result<Inferred> {
         match file.kind {
             Kind::Csv { .. } => self.format.infer(file, self.infer_rows),
             Kind::Json => json::infer(file, self.infer_rows),
             Kind::Parquet => parquet::infer(file),
             Kind::Avro => avro::infer(file),
+            Kind::Xlsx => match sheet {
+                Some(sheet) => xlsx::infer(file, sheet, self.infer_rows),
+                // The workbook could not be opened to list its sheets: say why.
+                None => xlsx::sheets(file)
+                    .and_then(|_| Err(Error::internal("a workbook's container has no sheet"))),
+            },
         }
     }
 
@@ -191,7 +215,7 @@ impl FilesSession {
         let mut schemas = Vec::with_capacity(group.files.len());
         let mut rows = Some(0u64);
         for file in &group.files {
-            let inferred = self.infer(file)?;
+            let inferred = self.infer(file, group.sheet.as_deref())?;
             rows = rows.zip(inferred.row_estimate).map(|(a, b)| a + b);
             schemas.push(inferred.schema);
         }
@@ -204,7 +228,7 @@ impl FilesSession {
     fn file_partitions(&self, file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
         match file.kind {
             Kind::Csv { .. } => self.format.partitions(file, target),
-            Kind::Json | Kind::Avro => Ok(vec![whole(file)]),
+            Kind::Json | Kind::Avro | Kind::Xlsx => Ok(vec![whole(file)]),
             Kind::Parquet => parquet::partitions(file, target),
         }
     }
@@ -212,6 +236,7 @@ impl FilesSession {
     fn read_file(
         &self,
         file: &FileEntry,
+        sheet: Option<&str>,
         schema: SchemaRef,
         request: &ReadRequest,
     ) -> Result<Batches> {
@@ -220,6 +245,11 @@ impl FilesSession {
             Kind::Json => json::read(file, schema, request, self.batch_rows),
             Kind::Parquet => parquet::read(file, schema, request, self.batch_rows),
             Kind::Avro => avro::read(file, request, self.batch_rows),
+            Kind::Xlsx => {
+                let sheet =
+                    sheet.ok_or_else(|| Error::internal("a workbook read needs a sheet"))?;
+                xlsx::read(file, sheet, schema, request, self.batch_rows)
+            }
         }
     }
 }
@@ -288,10 +318,11 @@ impl Session for FilesSession {
         let file = group.file(file_name)?.clone();
         let mut inner = request.clone();
         inner.partition.id = inner_id.to_string();
-        let file_schema = self.infer(&file)?.schema;
+        let sheet = group.sheet.as_deref();
+        let file_schema = self.infer(&file, sheet)?.schema;
         let hive = hive_values(&file.name);
         if group.files.len() == 1 && hive.is_empty() {
-            return self.read_file(&file, file_schema, &inner);
+            return self.read_file(&file, sheet, file_schema, &inner);
         }
         // A group: read the requested fields this file has, then bring the batches to the
         // container's schema. Filters are left to the host.
@@ -306,7 +337,7 @@ impl Session for FilesSession {
                 .collect(),
         );
         inner.filter = Vec::new();
-        let batches = self.read_file(&file, file_schema, &inner)?;
+        let batches = self.read_file(&file, sheet, file_schema, &inner)?;
         let conformed_target = target.clone();
         let path = file.path.display().to_string();
         let conformed = batches.batches.map(move |batch| {

@@ -15,6 +15,8 @@ pub enum Kind {
     Parquet,
     /// Avro object container files.
     Avro,
+    /// XLSX workbooks: each sheet is a container.
+    Xlsx,
 }
 
 /// How a text file is compressed, from its suffix or its first bytes.
@@ -97,8 +99,8 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
 }
 
 /// The formats, for messages.
-const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl), Parquet (.parquet) and \
-                        Avro (.avro), CSV and JSON also compressed (.gz, .zst)";
+const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl), Parquet (.parquet), \
+                        Avro (.avro) and XLSX (.xlsx), CSV and JSON also compressed (.gz, .zst)";
 
 /// The format a file name says, looking through a compression suffix.
 fn kind_of(file_name: &str) -> Option<Kind> {
@@ -113,6 +115,7 @@ fn kind_of(file_name: &str) -> Option<Kind> {
         "json" | "ndjson" | "jsonl" => Kind::Json,
         "parquet" | "pq" => Kind::Parquet,
         "avro" => Kind::Avro,
+        "xlsx" | "xlsm" => Kind::Xlsx,
         _ => return None,
     };
     Some(kind)
@@ -121,7 +124,7 @@ fn kind_of(file_name: &str) -> Option<Kind> {
 /// A file entry, its compression read from its first bytes (whatever its name says).
 fn file_entry(name: String, path: PathBuf, size: u64, kind: Kind) -> Result<FileEntry> {
     let compression = match kind {
-        Kind::Parquet | Kind::Avro => Compression::None,
+        Kind::Parquet | Kind::Avro | Kind::Xlsx => Compression::None,
         Kind::Csv { .. } | Kind::Json => {
             let mut magic = [0u8; 4];
             let read = std::fs::File::open(&path)
