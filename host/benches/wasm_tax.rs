@@ -1,6 +1,7 @@
-//! The WASM tax: a generated 1 M-row × 10-column CSV read natively with arrow-csv in the host
-//! and through the compiled files plugin (one partition, then two in parallel), the full
-//! profile operation, and a plugin's first start (compile) against its second (cached).
+//! The WASM tax: a generated 1 M-row × 10-column table, as CSV and as Parquet, read natively
+//! with arrow-rs in the host and through the compiled files plugin (one partition, then two in
+//! parallel), the full profile operation, and a plugin's first start (compile) against its
+//! second (cached).
 //!
 //! `cargo bench --bench wasm_tax` (builds nothing itself: run `make plugins` first).
 //! Env: `ROWS` (default 1 000 000), `ROUNDS` (default 3, alternating, median reported).
@@ -13,6 +14,11 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use arrow::csv::reader::{Format, ReaderBuilder};
+use arrow::record_batch::RecordBatch;
+use parquet::arrow::ArrowWriter;
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
 use qualityd::contract::{PartitionHint, ReadRequest, Setting};
 use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
 use qualityd::runtime::{Grants, Plugin, Runtime};
@@ -52,76 +58,94 @@ fn main() {
     let plugin = runtime.load(&wasm).unwrap();
     let second_start = t.elapsed();
 
-    let mut native = Vec::new();
-    let mut one = Vec::new();
-    let mut two = Vec::new();
-    let mut profile = Vec::new();
-    let mut split = Vec::new();
-    let mut planning = Vec::new();
-    for _ in 0..rounds {
-        native.push(time(|| read_native(&csv), rows));
-        one.push(time(
-            || {
-                let stats = read_plugin(&plugin, &csv, 1, u64::MAX / 4);
-                split.push((stats.waiting, stats.decoding));
-                stats.rows
-            },
-            rows,
-        ));
-        two.push(time(
-            || {
-                let stats = read_plugin(&plugin, &csv, 2, size / 2 + 1);
-                planning.push(stats.planning);
-                stats.rows
-            },
-            rows,
-        ));
-        profile.push(time(|| run_profile(&plugin, &csv), rows));
-    }
-    let (native, one, two, profile) = (median(native), median(one), median(two), median(profile));
+    let parquet = work.path().join("bench.parquet");
+    let t = Instant::now();
+    write_parquet(&csv, &parquet, rows);
+    let parquet_size = std::fs::metadata(&parquet).unwrap().len();
+    println!(
+        "wrote the same rows as Parquet (snappy, 8 row groups), {:.1} MiB, in {:.1?}",
+        parquet_size as f64 / (1 << 20) as f64,
+        t.elapsed()
+    );
+
     let mut out = String::new();
-    let rate = |d: Duration| rows as f64 / d.as_secs_f64() / 1e6;
-    let mib = |d: Duration| size as f64 / (1 << 20) as f64 / d.as_secs_f64();
-    writeln!(
-        out,
-        "\n| read of {rows} rows x 10 columns | median of {rounds} | M rows/s | MiB/s | vs native |"
-    )
-    .unwrap();
-    writeln!(out, "| --- | --- | --- | --- | --- |").unwrap();
-    for (name, d) in [
-        ("native arrow-csv in the host, 1 thread", native),
-        ("files plugin, 1 partition", one),
-        ("files plugin, 2 partitions in parallel", two),
-        (
-            "`profile` operation (plugin + profiler, 2 workers)",
-            profile,
-        ),
+    // Targets that split each file in two: CSV at its middle byte, Parquet after half of its
+    // row groups (a little under half its size, as the footer is in the size too).
+    for (format, path, size, half) in [
+        ("CSV", &csv, size, size / 2 + 1),
+        ("Parquet", &parquet, parquet_size, parquet_size * 10 / 22),
     ] {
+        let native_read = |path: &Path| match format {
+            "CSV" => read_native_csv(path),
+            _ => read_native_parquet(path),
+        };
+        let mut native = Vec::new();
+        let mut one = Vec::new();
+        let mut two = Vec::new();
+        let mut profile = Vec::new();
+        let mut split = Vec::new();
+        let mut planning = Vec::new();
+        for _ in 0..rounds {
+            native.push(time(|| native_read(path), rows));
+            one.push(time(
+                || {
+                    let stats = read_plugin(&plugin, path, 1, u64::MAX / 4);
+                    split.push((stats.waiting, stats.decoding));
+                    stats.rows
+                },
+                rows,
+            ));
+            two.push(time(
+                || {
+                    let stats = read_plugin(&plugin, path, 2, half);
+                    planning.push(stats.planning);
+                    stats.rows
+                },
+                rows,
+            ));
+            profile.push(time(|| run_profile(&plugin, path, half), rows));
+        }
+        let (native, one, two, profile) =
+            (median(native), median(one), median(two), median(profile));
+        let rate = |d: Duration| rows as f64 / d.as_secs_f64() / 1e6;
+        let mib = |d: Duration| size as f64 / (1 << 20) as f64 / d.as_secs_f64();
         writeln!(
             out,
-            "| {name} | {:.3} s | {:.2} | {:.0} | {:.2}x |",
-            d.as_secs_f64(),
-            rate(d),
-            mib(d),
-            d.as_secs_f64() / native.as_secs_f64()
+            "\n| {format}: read of {rows} rows x 10 columns | median of {rounds} | M rows/s | MiB/s | vs native |"
+        )
+        .unwrap();
+        writeln!(out, "| --- | --- | --- | --- | --- |").unwrap();
+        for (name, d) in [
+            ("native arrow-rs reader in the host, 1 thread", native),
+            ("files plugin, 1 partition (per core)", one),
+            ("files plugin, 2 partitions in parallel (both cores)", two),
+            (
+                "`profile` operation (plugin + profiler, 2 workers)",
+                profile,
+            ),
+        ] {
+            writeln!(
+                out,
+                "| {name} | {:.3} s | {:.2} | {:.0} | {:.2}x |",
+                d.as_secs_f64(),
+                rate(d),
+                mib(d),
+                d.as_secs_f64() / native.as_secs_f64()
+            )
+            .unwrap();
+        }
+        split.sort();
+        let (waiting, decoding) = split[split.len() / 2];
+        writeln!(
+            out,
+            "\n{format}, 1 partition: {:.3} s in the plugin's `next` (guest work + copy out), {:.3} s decoding and validating IPC in the host; both cores read {:.2}x as fast as one; planning 2 partitions took {:.3} s",
+            waiting.as_secs_f64(),
+            decoding.as_secs_f64(),
+            one.as_secs_f64() / two.as_secs_f64(),
+            median(planning).as_secs_f64()
         )
         .unwrap();
     }
-    split.sort();
-    let (waiting, decoding) = split[split.len() / 2];
-    writeln!(
-        out,
-        "\nfiles plugin, 1 partition: {:.3} s in the plugin's `next` (guest work + copy out), {:.3} s decoding and validating IPC in the host",
-        waiting.as_secs_f64(),
-        decoding.as_secs_f64()
-    )
-    .unwrap();
-    writeln!(
-        out,
-        "files plugin, 2 partitions: planning the record-aligned cuts took {:.3} s",
-        median(planning).as_secs_f64()
-    )
-    .unwrap();
     writeln!(out, "\n| plugin start | time |\n| --- | --- |").unwrap();
     writeln!(
         out,
@@ -209,20 +233,50 @@ fn generate(path: &Path, rows: usize) {
     out.flush().unwrap();
 }
 
-fn read_native(path: &Path) -> usize {
+fn read_native_csv(path: &Path) -> usize {
+    native_csv_batches(path).map(|b| b.num_rows()).sum()
+}
+
+fn native_csv_batches(path: &Path) -> impl Iterator<Item = RecordBatch> {
     let (schema, _) = Format::default()
         .with_header(true)
         .infer_schema(File::open(path).unwrap(), Some(1000))
         .unwrap();
-    let reader = ReaderBuilder::new(Arc::new(schema))
+    ReaderBuilder::new(Arc::new(schema))
         .with_header(true)
         .with_batch_size(65536)
         .build_buffered(std::io::BufReader::with_capacity(
             1 << 20,
             File::open(path).unwrap(),
         ))
-        .unwrap();
-    reader.map(|b| b.unwrap().num_rows()).sum()
+        .unwrap()
+        .map(|b| b.unwrap())
+}
+
+/// The CSV's rows as Parquet, snappy-compressed, in eight row groups.
+fn write_parquet(csv: &Path, parquet: &Path, rows: usize) {
+    let mut batches = native_csv_batches(csv).peekable();
+    let schema = batches.peek().unwrap().schema();
+    let props = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .set_max_row_group_row_count(Some((rows / 8).max(1)))
+        .build();
+    let mut writer =
+        ArrowWriter::try_new(File::create(parquet).unwrap(), schema, Some(props)).unwrap();
+    for batch in batches {
+        writer.write(&batch).unwrap();
+    }
+    writer.close().unwrap();
+}
+
+fn read_native_parquet(path: &Path) -> usize {
+    ParquetRecordBatchReaderBuilder::try_new(File::open(path).unwrap())
+        .unwrap()
+        .with_batch_size(65536)
+        .build()
+        .unwrap()
+        .map(|b| b.unwrap().num_rows())
+        .sum()
 }
 
 fn datastore(plugin: &Arc<Plugin>, path: &Path, partition_bytes: u64) -> Datastore {
@@ -306,9 +360,8 @@ fn read_plugin(
     })
 }
 
-fn run_profile(plugin: &Arc<Plugin>, path: &Path) -> usize {
-    let size = std::fs::metadata(path).unwrap().len();
-    let datastore = datastore(plugin, path, size / 2 + 1);
+fn run_profile(plugin: &Arc<Plugin>, path: &Path, half: u64) -> usize {
+    let datastore = datastore(plugin, path, half);
     let outcomes =
         operation::profile(&datastore, &ProfileOptions::default(), &Progress::default()).unwrap();
     outcomes[0].result.as_ref().unwrap().rows as usize

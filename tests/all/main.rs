@@ -10,5 +10,6 @@ mod cli;
 mod csv_profile;
 mod formats;
 mod grouping;
+mod incremental;
 mod partitions;
 mod sandbox;

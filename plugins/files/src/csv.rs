@@ -191,6 +191,7 @@ impl ByteRange {
             description: format!("bytes {}..{}", self.start, self.end),
             row_estimate: None,
             byte_size: Some(self.end - self.start),
+            watermark: None,
         }
     }
 

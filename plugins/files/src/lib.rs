@@ -24,7 +24,7 @@ use std::path::PathBuf;
 
 use qualityd_plugin_sdk::{
     Batches, Capability, Connector, ContainerInfo, ContainerKind, Error, Partition, PartitionHint,
-    PluginInfo, ReadRequest, Result, Session, SettingSpec, SettingType, Settings,
+    PluginInfo, ReadRequest, Result, Scalar, Session, SettingSpec, SettingType, Settings,
 };
 
 use arrow_schema::SchemaRef;
@@ -295,6 +295,7 @@ impl Session for FilesSession {
                 partitions.push(Partition {
                     id: format!("{}@{}", inner.id, file.name),
                     description: format!("{} {}", file.name, inner.description),
+                    watermark: file.modified.map(Scalar::Timestamp),
                     ..inner
                 });
             }
@@ -303,11 +304,7 @@ impl Session for FilesSession {
     }
 
     fn read(&self, request: ReadRequest) -> Result<Batches> {
-        if request.watermark.is_some() {
-            return Err(Error::unsupported(
-                "incremental reads of files are not supported yet; read without a watermark",
-            ));
-        }
+        let since = modified_since(&request)?;
         let group = self.group(&request.container)?;
         let (inner_id, file_name) = request.partition.id.split_once('@').ok_or_else(|| {
             Error::not_found(format!(
@@ -316,7 +313,20 @@ impl Session for FilesSession {
             ))
         })?;
         let file = group.file(file_name)?.clone();
+        if let (Some(since), Some(modified)) = (since, file.modified)
+            && modified <= since
+        {
+            // Read before and not modified since: nothing new.
+            let schema = self.describe(&group)?.schema;
+            let (_, projected) = request::projection(&schema, &request, &group.name)?;
+            return Ok(Batches {
+                schema: projected,
+                batches: Box::new(std::iter::empty()),
+                filter_applied: true,
+            });
+        }
         let mut inner = request.clone();
+        inner.watermark = None;
         inner.partition.id = inner_id.to_string();
         let sheet = group.sheet.as_deref();
         let file_schema = self.infer(&file, sheet)?.schema;
@@ -364,5 +374,25 @@ fn whole(file: &FileEntry) -> Partition {
         description: "the whole file".into(),
         row_estimate: None,
         byte_size: Some(file.size),
+        watermark: None,
+    }
+}
+
+/// The modification time an incremental read starts after, if it is one.
+fn modified_since(request: &ReadRequest) -> Result<Option<i64>> {
+    match &request.watermark {
+        None => Ok(None),
+        Some(w) if w.field != "modified" => Err(Error::unsupported(format!(
+            "the files connector's watermark field is `modified` (a file's modification \
+             time), not `{}`",
+            w.field
+        ))),
+        Some(w) => match w.value {
+            Scalar::Timestamp(micros) => Ok(Some(micros)),
+            Scalar::Null => Ok(None),
+            _ => Err(Error::config(
+                "the `modified` watermark must be a timestamp (microseconds since the epoch)",
+            )),
+        },
     }
 }

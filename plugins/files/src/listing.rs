@@ -36,6 +36,8 @@ pub struct FileEntry {
     pub size: u64,
     pub kind: Kind,
     pub compression: Compression,
+    /// Modification time, in microseconds since the epoch.
+    pub modified: Option<i64>,
 }
 
 /// The files under a datastore's `path` (a directory, read recursively, or one file).
@@ -64,7 +66,7 @@ impl Listing {
                     READABLE
                 )));
             };
-            return Ok(vec![file_entry(name, self.root.clone(), meta.len(), kind)?]);
+            return Ok(vec![file_entry(name, self.root.clone(), &meta, kind)?]);
         }
         let mut files = Vec::new();
         walk(&self.root, "", &mut files)?;
@@ -92,7 +94,7 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
         if meta.is_dir() {
             walk(&path, &format!("{name}/"), files)?;
         } else if let Some(kind) = kind_of(&file_name) {
-            files.push(file_entry(name, path, meta.len(), kind)?);
+            files.push(file_entry(name, path, &meta, kind)?);
         }
     }
     Ok(())
@@ -122,7 +124,17 @@ fn kind_of(file_name: &str) -> Option<Kind> {
 }
 
 /// A file entry, its compression read from its first bytes (whatever its name says).
-fn file_entry(name: String, path: PathBuf, size: u64, kind: Kind) -> Result<FileEntry> {
+fn file_entry(
+    name: String,
+    path: PathBuf,
+    meta: &std::fs::Metadata,
+    kind: Kind,
+) -> Result<FileEntry> {
+    let modified = meta
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+        .map(|d| d.as_micros() as i64);
     let compression = match kind {
         Kind::Parquet | Kind::Avro | Kind::Xlsx => Compression::None,
         Kind::Csv { .. } | Kind::Json => {
@@ -140,9 +152,10 @@ fn file_entry(name: String, path: PathBuf, size: u64, kind: Kind) -> Result<File
     Ok(FileEntry {
         name,
         path,
-        size,
+        size: meta.len(),
         kind,
         compression,
+        modified,
     })
 }
 

@@ -93,6 +93,7 @@ pub fn partitions(file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
                 description: format!("row groups {first}..{}", index + 1),
                 row_estimate: Some(rows),
                 byte_size: Some(bytes),
+                watermark: None,
             });
             (first, bytes, rows) = (index + 1, 0, 0);
         }
@@ -103,6 +104,7 @@ pub fn partitions(file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
             description: "no row groups".into(),
             row_estimate: Some(0),
             byte_size: Some(0),
+            watermark: None,
         });
     }
     Ok(partitions)

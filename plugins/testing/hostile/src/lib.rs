@@ -135,6 +135,7 @@ impl GuestSession for HostileSession {
             description: "everything".into(),
             row_estimate: Some(3),
             byte_size: None,
+            watermark: None,
         }])
     }
 

@@ -1,0 +1,115 @@
+//! Incremental reads of files: each partition says its file's modification time; reading
+//! with the highest one seen returns only files added or changed since.
+
+use std::time::{Duration, SystemTime};
+
+use qualityd::contract::{PartitionHint, ReadRequest, Scalar, Watermark};
+use qualityd::operation::Datastore;
+
+use crate::support::files_datastore;
+
+fn write_at(path: &std::path::Path, text: &str, seconds_after_epoch: u64) {
+    std::fs::write(path, text).unwrap();
+    let file = std::fs::File::options().write(true).open(path).unwrap();
+    file.set_modified(SystemTime::UNIX_EPOCH + Duration::from_secs(seconds_after_epoch))
+        .unwrap();
+}
+
+/// Rows read from every partition of the one container, and the highest partition watermark.
+fn read_since(datastore: &Datastore, since: Option<i64>) -> (usize, Option<i64>) {
+    let mut session = datastore.open().unwrap();
+    let container = session.discover().unwrap().remove(0);
+    let partitions = session
+        .partitions(
+            &container.name,
+            PartitionHint {
+                parallelism: 1,
+                target_bytes: None,
+            },
+        )
+        .unwrap();
+    let mut rows = 0;
+    let mut highest = None;
+    for partition in partitions {
+        if let Some(Scalar::Timestamp(t)) = partition.watermark {
+            highest = highest.max(Some(t));
+        }
+        let request = ReadRequest {
+            container: container.name.clone(),
+            partition,
+            projection: None,
+            filter: Vec::new(),
+            limit: None,
+            watermark: since.map(|t| Watermark {
+                field: "modified".into(),
+                value: Scalar::Timestamp(t),
+            }),
+        };
+        let reader = session.read(request, container.schema.clone()).unwrap();
+        rows += reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
+    }
+    (rows, highest)
+}
+
+#[test]
+fn a_second_read_with_the_last_watermark_returns_only_new_or_changed_files() {
+    let dir = tempfile::tempdir().unwrap();
+    write_at(&dir.path().join("log_1.csv"), "n\n1\n2\n", 1_700_000_000);
+    write_at(&dir.path().join("log_2.csv"), "n\n3\n", 1_700_000_100);
+    let datastore = files_datastore(dir.path(), &[]);
+
+    let (rows, watermark) = read_since(&datastore, None);
+    assert_eq!(rows, 3);
+    assert_eq!(
+        watermark,
+        Some(1_700_000_100_000_000),
+        "the newest file's mtime in µs"
+    );
+
+    let (rows, _) = read_since(&datastore, watermark);
+    assert_eq!(rows, 0, "nothing changed");
+
+    write_at(&dir.path().join("log_3.csv"), "n\n4\n5\n6\n", 1_700_000_200);
+    write_at(&dir.path().join("log_1.csv"), "n\n1\n2\n7\n", 1_700_000_300);
+    let (rows, newest) = read_since(&datastore, watermark);
+    assert_eq!(rows, 3 + 3, "the new file and the changed one");
+    assert_eq!(newest, Some(1_700_000_300_000_000));
+}
+
+#[test]
+fn an_unknown_watermark_field_is_refused_with_the_right_name() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("a.csv"), "n\n1\n").unwrap();
+    let datastore = files_datastore(dir.path(), &[]);
+    let mut session = datastore.open().unwrap();
+    let container = session.discover().unwrap().remove(0);
+    let partition = session
+        .partitions(
+            &container.name,
+            PartitionHint {
+                parallelism: 1,
+                target_bytes: None,
+            },
+        )
+        .unwrap()
+        .remove(0);
+    let request = ReadRequest {
+        container: container.name.clone(),
+        partition,
+        projection: None,
+        filter: Vec::new(),
+        limit: None,
+        watermark: Some(Watermark {
+            field: "updated_at".into(),
+            value: Scalar::Integer(5),
+        }),
+    };
+    let error = session
+        .read(request, container.schema.clone())
+        .err()
+        .expect("refused");
+    assert!(
+        error.to_string().contains("watermark field is `modified`"),
+        "{error}"
+    );
+}
