@@ -145,6 +145,75 @@ fn parquet_row_groups_are_partitions_and_projection_and_filters_are_pushed_down(
     assert_eq!(names, ["s", "n"], "the requested order, not the file's");
 }
 
+/// Collects what tracing writes, for a test to read.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl Write for Captured {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
+    type Writer = Captured;
+    fn make_writer(&'a self) -> Self::Writer {
+        self.clone()
+    }
+}
+
+#[test]
+fn row_groups_ruled_out_by_their_statistics_are_skipped() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("sample.parquet");
+    write_parquet(&path, 1000);
+    let logs = Captured::default();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(logs.clone())
+        .finish();
+    let rows = tracing::subscriber::with_default(subscriber, || {
+        let datastore = files_datastore(&path, &[]);
+        let mut session = datastore.open().unwrap();
+        let container = session.discover().unwrap().remove(0);
+        let partition = session
+            .partitions(
+                &container.name,
+                PartitionHint {
+                    parallelism: 1,
+                    target_bytes: None,
+                },
+            )
+            .unwrap()
+            .remove(0);
+        let request = ReadRequest {
+            container: container.name.clone(),
+            partition,
+            projection: None,
+            filter: vec![Predicate {
+                field: "n".into(),
+                op: Comparison::Ge,
+                value: Scalar::Integer(3990),
+            }],
+            limit: None,
+            watermark: None,
+        };
+        let reader = session.read(request, container.schema.clone()).unwrap();
+        reader.map(|b| b.unwrap().num_rows()).sum::<usize>()
+    });
+    assert_eq!(rows, 1010);
+    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("row groups 0..5: 3 of 5 skipped by their statistics"),
+        "{logs}"
+    );
+}
+
 #[test]
 fn avro_reads_to_the_same_profile_as_parquet() {
     let dir = tempfile::tempdir().unwrap();

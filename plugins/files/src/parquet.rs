@@ -1,5 +1,6 @@
 //! Parquet files: the schema and row count from the footer, row groups as partitions,
-//! projection pushed down to column chunks, and simple filters applied while reading.
+//! projection pushed down to column chunks, and simple filters applied while reading: row
+//! groups whose statistics rule every row out are skipped, the rest filtered row by row.
 
 use std::fs::File;
 use std::io::{BufReader, Read, Seek, SeekFrom};
@@ -7,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ::parquet::arrow::ProjectionMask;
+use ::parquet::arrow::arrow_reader::statistics::StatisticsConverter;
 use ::parquet::arrow::arrow_reader::{
     ArrowPredicate, ArrowPredicateFn, ParquetRecordBatchReaderBuilder, RowFilter,
 };
@@ -150,8 +152,17 @@ pub fn read(
         .collect();
     let mask = ProjectionMask::roots(builder.parquet_schema(), in_file_order);
     let filter = row_filter(&builder, &schema, &request.filter)?;
+    let row_groups = prune(&builder, &schema, &request.filter, first, end)?;
+    if row_groups.len() < end - first {
+        qualityd_plugin_sdk::log::debug(&format!(
+            "{}: row groups {first}..{end}: {} of {} skipped by their statistics",
+            file.name,
+            end - first - row_groups.len(),
+            end - first
+        ));
+    }
     let mut builder = builder
-        .with_row_groups((first..end).collect())
+        .with_row_groups(row_groups)
         .with_projection(mask)
         .with_batch_size(batch_rows)
         .with_row_filter(filter);
@@ -173,6 +184,72 @@ pub fn read(
         batches: Box::new(batches),
         filter_applied: true,
     })
+}
+
+/// The row groups of `first..end` that may hold a row passing every predicate, judged by
+/// their min/max statistics; a row group without statistics for a field is kept.
+fn prune(
+    builder: &ParquetRecordBatchReaderBuilder<FileChunks>,
+    schema: &SchemaRef,
+    predicates: &[Predicate],
+    first: usize,
+    end: usize,
+) -> Result<Vec<usize>> {
+    let groups = &builder.metadata().row_groups()[first..end];
+    let mut keep = vec![true; groups.len()];
+    for predicate in predicates {
+        let Ok(converter) = StatisticsConverter::try_new(
+            &predicate.field,
+            schema.as_ref(),
+            builder.parquet_schema(),
+        ) else {
+            continue;
+        };
+        let Some(field) = schema.field_with_name(&predicate.field).ok() else {
+            continue;
+        };
+        let value = scalar(&predicate.value, field.data_type())?;
+        let (Ok(mins), Ok(maxes)) = (
+            converter.row_group_mins(groups.iter()),
+            converter.row_group_maxes(groups.iter()),
+        ) else {
+            continue;
+        };
+        // Whether some value in [min, max] can pass: null statistics decide nothing.
+        let possible = match predicate.op {
+            Comparison::Eq => {
+                let low = compare(&mins, Comparison::Le, &value);
+                let high = compare(&maxes, Comparison::Ge, &value);
+                low.and_then(|l| high.and_then(|h| both_true(&l, &h)))
+            }
+            Comparison::Lt => compare(&mins, Comparison::Lt, &value),
+            Comparison::Le => compare(&mins, Comparison::Le, &value),
+            Comparison::Gt => compare(&maxes, Comparison::Gt, &value),
+            Comparison::Ge => compare(&maxes, Comparison::Ge, &value),
+            Comparison::Ne | Comparison::IsNull | Comparison::IsNotNull => continue,
+        };
+        let Ok(possible) = possible else {
+            continue;
+        };
+        for (slot, can) in keep.iter_mut().zip(possible.iter()) {
+            *slot &= can.unwrap_or(true);
+        }
+    }
+    Ok((first..end)
+        .zip(keep)
+        .filter_map(|(index, kept)| kept.then_some(index))
+        .collect())
+}
+
+fn both_true(a: &BooleanArray, b: &BooleanArray) -> Result<BooleanArray, ArrowError> {
+    Ok(a.iter()
+        .zip(b.iter())
+        .map(|(a, b)| match (a, b) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        })
+        .collect())
 }
 
 /// The request's predicates as a Parquet row filter, each on its own column.
@@ -215,12 +292,12 @@ fn compare(
         Comparison::Le => cmp::lt_eq(column, &scalar),
         Comparison::Gt => cmp::gt(column, &scalar),
         Comparison::Ge => cmp::gt_eq(column, &scalar),
-        Comparison::IsNull => Ok(arrow_arith_is_null(column, true)),
-        Comparison::IsNotNull => Ok(arrow_arith_is_null(column, false)),
+        Comparison::IsNull => Ok(null_mask(column, true)),
+        Comparison::IsNotNull => Ok(null_mask(column, false)),
     }
 }
 
-fn arrow_arith_is_null(column: &ArrayRef, null: bool) -> BooleanArray {
+fn null_mask(column: &ArrayRef, null: bool) -> BooleanArray {
     (0..column.len())
         .map(|i| Some(column.is_null(i) == null))
         .collect()
