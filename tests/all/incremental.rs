@@ -1,5 +1,6 @@
-//! Incremental reads of files: each partition says its file's modification time; reading
-//! with the highest one seen returns only files added or changed since.
+//! Incremental reads of files: each partition says its file's modification time and path;
+//! reading with the highest one seen returns only files added or changed since, the path
+//! breaking ties between files modified at the same moment.
 
 use std::time::{Duration, SystemTime};
 
@@ -16,7 +17,7 @@ fn write_at(path: &std::path::Path, text: &str, seconds_after_epoch: u64) {
 }
 
 /// Rows read from every partition of the one container, and the highest partition watermark.
-fn read_since(datastore: &Datastore, since: Option<i64>) -> (usize, Option<i64>) {
+fn read_since(datastore: &Datastore, since: Option<String>) -> (usize, Option<String>) {
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
     let partitions = session
@@ -31,8 +32,8 @@ fn read_since(datastore: &Datastore, since: Option<i64>) -> (usize, Option<i64>)
     let mut rows = 0;
     let mut highest = None;
     for partition in partitions {
-        if let Some(Scalar::Timestamp(t)) = partition.watermark {
-            highest = highest.max(Some(t));
+        if let Some(Scalar::Text(t)) = &partition.watermark {
+            highest = highest.max(Some(t.clone()));
         }
         let request = ReadRequest {
             container: container.name.clone(),
@@ -40,9 +41,9 @@ fn read_since(datastore: &Datastore, since: Option<i64>) -> (usize, Option<i64>)
             projection: None,
             filter: Vec::new(),
             limit: None,
-            watermark: since.map(|t| Watermark {
+            watermark: since.clone().map(|t| Watermark {
                 field: "modified".into(),
-                value: Scalar::Timestamp(t),
+                value: Scalar::Text(t),
             }),
         };
         let reader = session.read(request, container.schema.clone()).unwrap();
@@ -61,19 +62,31 @@ fn a_second_read_with_the_last_watermark_returns_only_new_or_changed_files() {
     let (rows, watermark) = read_since(&datastore, None);
     assert_eq!(rows, 3);
     assert_eq!(
-        watermark,
-        Some(1_700_000_100_000_000),
-        "the newest file's mtime in µs"
+        watermark.as_deref(),
+        Some("2023-11-14T22:15:00.000000Z|log_2.csv"),
+        "the newest file's modification time and path"
     );
 
-    let (rows, _) = read_since(&datastore, watermark);
+    let (rows, _) = read_since(&datastore, watermark.clone());
     assert_eq!(rows, 0, "nothing changed");
 
     write_at(&dir.path().join("log_3.csv"), "n\n4\n5\n6\n", 1_700_000_200);
     write_at(&dir.path().join("log_1.csv"), "n\n1\n2\n7\n", 1_700_000_300);
     let (rows, newest) = read_since(&datastore, watermark);
     assert_eq!(rows, 3 + 3, "the new file and the changed one");
-    assert_eq!(newest, Some(1_700_000_300_000_000));
+    assert_eq!(
+        newest.as_deref(),
+        Some("2023-11-14T22:18:20.000000Z|log_1.csv")
+    );
+
+    // A file modified at the same moment as the last one read, with a later path, is new.
+    write_at(&dir.path().join("log_4.csv"), "n\n8\n", 1_700_000_300);
+    let (rows, newest) = read_since(&datastore, newest);
+    assert_eq!(rows, 1);
+    assert_eq!(
+        newest.as_deref(),
+        Some("2023-11-14T22:18:20.000000Z|log_4.csv")
+    );
 }
 
 #[test]

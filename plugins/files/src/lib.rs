@@ -295,7 +295,7 @@ impl Session for FilesSession {
                 partitions.push(Partition {
                     id: format!("{}@{}", inner.id, file.name),
                     description: format!("{} {}", file.name, inner.description),
-                    watermark: file.modified.map(Scalar::Timestamp),
+                    watermark: file_watermark(file).map(Scalar::Text),
                     ..inner
                 });
             }
@@ -313,8 +313,8 @@ impl Session for FilesSession {
             ))
         })?;
         let file = group.file(file_name)?.clone();
-        if let (Some(since), Some(modified)) = (since, file.modified)
-            && modified <= since
+        if let (Some(since), Some(watermark)) = (&since, file_watermark(&file))
+            && watermark <= *since
         {
             // Read before and not modified since: nothing new.
             let schema = self.describe(&group)?.schema;
@@ -378,21 +378,41 @@ fn whole(file: &FileEntry) -> Partition {
     }
 }
 
-/// The modification time an incremental read starts after, if it is one.
-fn modified_since(request: &ReadRequest) -> Result<Option<i64>> {
-    match &request.watermark {
-        None => Ok(None),
-        Some(w) if w.field != "modified" => Err(Error::unsupported(format!(
+/// A file's watermark: `<modification time, RFC 3339 UTC with µs>|<path>`. As text it
+/// orders by time, then by path, which breaks ties between files modified together.
+fn file_watermark(file: &FileEntry) -> Option<String> {
+    let modified = chrono::DateTime::from_timestamp_micros(file.modified?)?;
+    Some(format!(
+        "{}|{}",
+        modified.format("%Y-%m-%dT%H:%M:%S%.6fZ"),
+        file.name
+    ))
+}
+
+/// The watermark an incremental read starts after, if it is one.
+fn modified_since(request: &ReadRequest) -> Result<Option<String>> {
+    let Some(watermark) = &request.watermark else {
+        return Ok(None);
+    };
+    if watermark.field != "modified" {
+        return Err(Error::unsupported(format!(
             "the files connector's watermark field is `modified` (a file's modification \
-             time), not `{}`",
-            w.field
-        ))),
-        Some(w) => match w.value {
-            Scalar::Timestamp(micros) => Ok(Some(micros)),
-            Scalar::Null => Ok(None),
-            _ => Err(Error::config(
-                "the `modified` watermark must be a timestamp (microseconds since the epoch)",
-            )),
-        },
+             time and path), not `{}`",
+            watermark.field
+        )));
+    }
+    match &watermark.value {
+        Scalar::Null => Ok(None),
+        Scalar::Text(text)
+            if text
+                .split_once('|')
+                .is_some_and(|(time, _)| chrono::DateTime::parse_from_rfc3339(time).is_ok()) =>
+        {
+            Ok(Some(text.clone()))
+        }
+        _ => Err(Error::config(
+            "the `modified` watermark must be the text `<RFC 3339 time>|<file path>` that a \
+             partition's watermark gave",
+        )),
     }
 }
