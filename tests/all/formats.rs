@@ -14,10 +14,10 @@ use arrow::array::{
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
 use parquet::arrow::ArrowWriter;
 use parquet::file::properties::WriterProperties;
-use qualityd::contract::{Comparison, PartitionHint, Predicate, ReadRequest, Scalar};
+use qualityd::contract::{Comparison, Predicate, ReadRequest, Scalar};
 use qualityd::profile::Value;
 
-use crate::support::{container_error, field, files_datastore, profile_one, profile_path};
+use crate::support::{container_error, field, files_datastore, hint, profile_one, profile_path};
 
 /// 5 000 rows: n 0..5000, x = n / 4 with every tenth null, s = "s{n % 7}", day, at, ok.
 fn sample_batch() -> RecordBatch {
@@ -106,15 +106,7 @@ fn parquet_row_groups_are_partitions_and_projection_and_filters_are_pushed_down(
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
     assert_eq!(container.row_estimate, Some(5000));
-    let partitions = session
-        .partitions(
-            &container.name,
-            PartitionHint {
-                parallelism: 2,
-                target_bytes: None,
-            },
-        )
-        .unwrap();
+    let partitions = session.partitions(&container.name, hint(2)).unwrap();
     assert_eq!(partitions.len(), 5, "one partition per row group");
 
     let fields = vec!["s".to_string(), "n".to_string()];
@@ -182,13 +174,7 @@ fn row_groups_ruled_out_by_their_statistics_are_skipped() {
         let mut session = datastore.open().unwrap();
         let container = session.discover().unwrap().remove(0);
         let partition = session
-            .partitions(
-                &container.name,
-                PartitionHint {
-                    parallelism: 1,
-                    target_bytes: None,
-                },
-            )
+            .partitions(&container.name, hint(1))
             .unwrap()
             .remove(0);
         let request = ReadRequest {

@@ -4,10 +4,10 @@
 
 use std::time::{Duration, SystemTime};
 
-use qualityd::contract::{PartitionHint, ReadRequest, Scalar, Watermark};
+use qualityd::contract::{ReadRequest, Scalar, Watermark};
 use qualityd::operation::Datastore;
 
-use crate::support::files_datastore;
+use crate::support::{files_datastore, hint};
 
 fn write_at(path: &std::path::Path, text: &str, seconds_after_epoch: u64) {
     std::fs::write(path, text).unwrap();
@@ -20,15 +20,7 @@ fn write_at(path: &std::path::Path, text: &str, seconds_after_epoch: u64) {
 fn read_since(datastore: &Datastore, since: Option<String>) -> (usize, Option<String>) {
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
-    let partitions = session
-        .partitions(
-            &container.name,
-            PartitionHint {
-                parallelism: 1,
-                target_bytes: None,
-            },
-        )
-        .unwrap();
+    let partitions = session.partitions(&container.name, hint(1)).unwrap();
     let mut rows = 0;
     let mut highest = None;
     for partition in partitions {
@@ -97,13 +89,7 @@ fn an_unknown_watermark_field_is_refused_with_the_right_name() {
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
     let partition = session
-        .partitions(
-            &container.name,
-            PartitionHint {
-                parallelism: 1,
-                target_bytes: None,
-            },
-        )
+        .partitions(&container.name, hint(1))
         .unwrap()
         .remove(0);
     let request = ReadRequest {

@@ -5,9 +5,9 @@
 use std::fmt::Write;
 use std::path::Path;
 
-use qualityd::contract::{PartitionHint, ReadRequest};
+use qualityd::contract::ReadRequest;
 
-use crate::support::{field, files_datastore, profile_one};
+use crate::support::{field, files_datastore, hint, profile_one};
 
 /// 20 000 records whose text holds quotes, commas and newlines, so a naive cut would land
 /// inside a quoted field, and quotes that do not open a field (`5'10"`, `"ab"cd`), so
@@ -56,15 +56,7 @@ fn assert_split_equals_whole(ending: &str) {
 
     let datastore = files_datastore(&path, &[("partition_bytes", "16384")]);
     let mut session = datastore.open().unwrap();
-    let partitions = session
-        .partitions(
-            "tricky.csv",
-            PartitionHint {
-                parallelism: 2,
-                target_bytes: None,
-            },
-        )
-        .unwrap();
+    let partitions = session.partitions("tricky.csv", hint(2)).unwrap();
     assert!(
         partitions.len() > 10,
         "only {} partitions",
@@ -116,13 +108,7 @@ fn read_honours_projection_and_limit() {
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
     let partition = session
-        .partitions(
-            &container.name,
-            PartitionHint {
-                parallelism: 1,
-                target_bytes: None,
-            },
-        )
+        .partitions(&container.name, hint(1))
         .unwrap()
         .remove(0);
     let fields = vec!["amount".to_string(), "n".to_string()];

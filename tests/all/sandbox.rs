@@ -8,7 +8,7 @@ use qualityd::Error;
 use qualityd::operation::Datastore;
 use qualityd::runtime::Grants;
 
-use crate::support::{plugin, settings};
+use crate::support::{hint, plugin, read_request, settings};
 
 fn hostile(pairs: &[(&str, &str)], grants: Grants) -> (tempfile::TempDir, Datastore) {
     let dir = tempfile::tempdir().unwrap();
@@ -23,23 +23,10 @@ fn read_file(target: &str, dir: &tempfile::TempDir, datastore: &Datastore) -> Er
     let mut session = datastore.open().unwrap();
     let container = session.discover().unwrap().remove(0);
     let partition = session
-        .partitions(
-            &container.name,
-            qualityd::contract::PartitionHint {
-                parallelism: 1,
-                target_bytes: None,
-            },
-        )
+        .partitions(&container.name, hint(1))
         .unwrap()
         .remove(0);
-    let request = qualityd::contract::ReadRequest {
-        container: container.name,
-        partition,
-        projection: None,
-        filter: Vec::new(),
-        limit: None,
-        watermark: None,
-    };
+    let request = read_request(&container.name, partition);
     let _keep = dir;
     session
         .read(request, container.schema)

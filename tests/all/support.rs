@@ -5,7 +5,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::{Arc, OnceLock};
 
-use qualityd::contract::Setting;
+use qualityd::contract::{Partition, PartitionHint, ReadRequest, Setting};
 use qualityd::operation::{self, ContainerOutcome, Datastore, ProfileOptions, Progress};
 use qualityd::profile::{ContainerProfile, FieldProfile};
 use qualityd::runtime::{Grants, Plugin, Runtime};
@@ -121,5 +121,25 @@ pub fn container_error(outcomes: &[ContainerOutcome], name: &str) -> String {
     match &outcome.result {
         Ok(_) => panic!("container {name} was profiled, but should have failed"),
         Err(e) => e.to_string(),
+    }
+}
+
+/// A partition hint for `parallelism` readers, with no byte target.
+pub fn hint(parallelism: u32) -> PartitionHint {
+    PartitionHint {
+        parallelism,
+        target_bytes: None,
+    }
+}
+
+/// A read of a whole partition: every field, no filter, limit or watermark.
+pub fn read_request(container: &str, partition: Partition) -> ReadRequest {
+    ReadRequest {
+        container: container.into(),
+        partition,
+        projection: None,
+        filter: Vec::new(),
+        limit: None,
+        watermark: None,
     }
 }

@@ -7,7 +7,7 @@ use std::io::BufReader;
 use arrow_avro::reader::{Reader, ReaderBuilder};
 use qualityd_plugin_sdk::{Batches, Error, ReadRequest, Result};
 
-use crate::csv::Inferred;
+use crate::inferred::Inferred;
 use crate::listing::{FileEntry, io_error};
 use crate::request::{Limited, projection};
 

@@ -10,6 +10,7 @@ use qualityd_plugin_sdk::{Batches, Error, Partition, ReadRequest, Result, Settin
 
 use crate::cuts::record_aligned_cuts;
 use crate::errors::{Numbering, data_error};
+use crate::inferred::{Inferred, estimate_rows};
 use crate::listing::{Compression, FileEntry, Kind, io_error};
 use crate::request::{Limited, projection};
 use crate::source;
@@ -22,12 +23,6 @@ pub struct CsvFormat {
     escape: Option<u8>,
     header: bool,
     null_values: Option<regex::Regex>,
-}
-
-/// A schema inferred from a sample, and the number of records it suggests.
-pub struct Inferred {
-    pub schema: SchemaRef,
-    pub row_estimate: Option<u64>,
 }
 
 /// The bytes of a file a partition reads.
@@ -113,13 +108,7 @@ impl CsvFormat {
                     (numbering == Numbering::Lines).then_some(n)
                 })
             })?;
-        let row_estimate = if records < rows {
-            Some(records as u64)
-        } else if file.compression == Compression::None {
-            Some((file.size as f64 * records as f64 / counted.bytes.max(1) as f64) as u64)
-        } else {
-            None
-        };
+        let row_estimate = estimate_rows(file, records, rows, counted.bytes);
         Ok(Inferred {
             schema: Arc::new(schema),
             row_estimate,

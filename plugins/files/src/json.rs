@@ -10,8 +10,8 @@ use arrow_json::reader::{Decoder, ReaderBuilder, infer_json_schema};
 use arrow_schema::{ArrowError, SchemaRef};
 use qualityd_plugin_sdk::{Batches, Error, ReadRequest, Result};
 
-use crate::csv::Inferred;
-use crate::listing::{Compression, FileEntry, io_error};
+use crate::inferred::{Inferred, estimate_rows};
+use crate::listing::{FileEntry, io_error};
 use crate::request::{Limited, projection};
 use crate::source;
 
@@ -30,13 +30,7 @@ pub fn infer(file: &FileEntry, rows: usize) -> Result<Inferred> {
     }
     let (schema, _) =
         infer_json_schema(Cursor::new(&sample), None).map_err(|e| data_error(file, None, &e))?;
-    let row_estimate = if count < rows {
-        Some(count as u64)
-    } else if file.compression == Compression::None {
-        Some((file.size as f64 * count as f64 / records.offset.max(1) as f64) as u64)
-    } else {
-        None
-    };
+    let row_estimate = estimate_rows(file, count, rows, records.offset);
     Ok(Inferred {
         schema: Arc::new(schema),
         row_estimate,

@@ -12,6 +12,7 @@ mod csv;
 mod cuts;
 mod errors;
 mod grouping;
+mod inferred;
 mod json;
 mod listing;
 mod parquet;
@@ -29,8 +30,9 @@ use qualityd_plugin_sdk::{
 
 use arrow_schema::SchemaRef;
 
-use crate::csv::{CsvFormat, Inferred};
+use crate::csv::CsvFormat;
 use crate::grouping::{FileGroup, Globs, hive_values};
+use crate::inferred::Inferred;
 use crate::listing::{FileEntry, Kind, Listing};
 use crate::unify::{conform, unify};
 

@@ -20,7 +20,7 @@ use qualityd_plugin_sdk::{
     Batches, Comparison, Error, Partition, Predicate, ReadRequest, Result, Scalar,
 };
 
-use crate::csv::Inferred;
+use crate::inferred::Inferred;
 use crate::listing::FileEntry;
 use crate::request::projection;
 

@@ -16,7 +16,7 @@ use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 use calamine::{Data, Range, Reader, Xlsx, open_workbook_from_rs};
 use qualityd_plugin_sdk::{Batches, Error, ReadRequest, Result};
 
-use crate::csv::Inferred;
+use crate::inferred::Inferred;
 use crate::listing::{FileEntry, io_error};
 use crate::request::{Limited, projection};
 
