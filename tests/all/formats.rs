@@ -17,7 +17,10 @@ use parquet::file::properties::WriterProperties;
 use qualityd::contract::{Comparison, Predicate, ReadRequest, Scalar};
 use qualityd::profile::Value;
 
-use crate::support::{container_error, field, files_datastore, hint, profile_one, profile_path};
+use crate::support::{
+    container_error, field, files_datastore, first_partition, hint, profile_one, profile_path,
+    read_request,
+};
 
 /// 5 000 rows: n 0..5000, x = n / 4 with every tenth null, s = "s{n % 7}", day, at, ok.
 fn sample_batch() -> RecordBatch {
@@ -111,16 +114,9 @@ fn parquet_row_groups_are_partitions_and_projection_and_filters_are_pushed_down(
 
     let fields = vec!["s".to_string(), "n".to_string()];
     let request = ReadRequest {
-        container: container.name.clone(),
-        partition: partitions[4].clone(),
         projection: Some(fields.clone()),
-        filter: vec![Predicate {
-            field: "n".into(),
-            op: Comparison::Ge,
-            value: Scalar::Integer(4990),
-        }],
-        limit: None,
-        watermark: None,
+        filter: vec![n_at_least(4990)],
+        ..read_request(&container.name, partitions[4].clone())
     };
     let expected = container.projected(&fields).unwrap();
     let mut reader = session.read(request, expected).unwrap();
@@ -135,6 +131,15 @@ fn parquet_row_groups_are_partitions_and_projection_and_filters_are_pushed_down(
         .map(|f| f.name().clone())
         .collect();
     assert_eq!(names, ["s", "n"], "the requested order, not the file's");
+}
+
+/// The predicate `n >= value`.
+fn n_at_least(value: i64) -> Predicate {
+    Predicate {
+        field: "n".into(),
+        op: Comparison::Ge,
+        value: Scalar::Integer(value),
+    }
 }
 
 /// Collects what tracing writes, for a test to read.
@@ -171,23 +176,10 @@ fn row_groups_ruled_out_by_their_statistics_are_skipped() {
         .finish();
     let rows = tracing::subscriber::with_default(subscriber, || {
         let datastore = files_datastore(&path, &[]);
-        let mut session = datastore.open().unwrap();
-        let container = session.discover().unwrap().remove(0);
-        let partition = session
-            .partitions(&container.name, hint(1))
-            .unwrap()
-            .remove(0);
+        let (mut session, container, partition) = first_partition(&datastore);
         let request = ReadRequest {
-            container: container.name.clone(),
-            partition,
-            projection: None,
-            filter: vec![Predicate {
-                field: "n".into(),
-                op: Comparison::Ge,
-                value: Scalar::Integer(3990),
-            }],
-            limit: None,
-            watermark: None,
+            filter: vec![n_at_least(3990)],
+            ..read_request(&container.name, partition)
         };
         let reader = session.read(request, container.schema.clone()).unwrap();
         reader.map(|b| b.unwrap().num_rows()).sum::<usize>()

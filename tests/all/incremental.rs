@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime};
 use qualityd::contract::{ReadRequest, Scalar, Watermark};
 use qualityd::operation::Datastore;
 
-use crate::support::{files_datastore, hint};
+use crate::support::{files_datastore, first_partition, hint, read_request};
 
 fn write_at(path: &std::path::Path, text: &str, seconds_after_epoch: u64) {
     std::fs::write(path, text).unwrap();
@@ -28,15 +28,11 @@ fn read_since(datastore: &Datastore, since: Option<String>) -> (usize, Option<St
             highest = highest.max(Some(t.clone()));
         }
         let request = ReadRequest {
-            container: container.name.clone(),
-            partition,
-            projection: None,
-            filter: Vec::new(),
-            limit: None,
             watermark: since.clone().map(|t| Watermark {
                 field: "modified".into(),
                 value: Scalar::Text(t),
             }),
+            ..read_request(&container.name, partition)
         };
         let reader = session.read(request, container.schema.clone()).unwrap();
         rows += reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
@@ -86,22 +82,13 @@ fn an_unknown_watermark_field_is_refused_with_the_right_name() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("a.csv"), "n\n1\n").unwrap();
     let datastore = files_datastore(dir.path(), &[]);
-    let mut session = datastore.open().unwrap();
-    let container = session.discover().unwrap().remove(0);
-    let partition = session
-        .partitions(&container.name, hint(1))
-        .unwrap()
-        .remove(0);
+    let (mut session, container, partition) = first_partition(&datastore);
     let request = ReadRequest {
-        container: container.name.clone(),
-        partition,
-        projection: None,
-        filter: Vec::new(),
-        limit: None,
         watermark: Some(Watermark {
             field: "updated_at".into(),
             value: Scalar::Integer(5),
         }),
+        ..read_request(&container.name, partition)
     };
     let error = session
         .read(request, container.schema.clone())

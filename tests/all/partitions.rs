@@ -7,7 +7,7 @@ use std::path::Path;
 
 use qualityd::contract::ReadRequest;
 
-use crate::support::{field, files_datastore, hint, profile_one};
+use crate::support::{field, files_datastore, first_partition, hint, profile_one, read_request};
 
 /// 20 000 records whose text holds quotes, commas and newlines, so a naive cut would land
 /// inside a quoted field, and quotes that do not open a field (`5'10"`, `"ab"cd`), so
@@ -105,21 +105,13 @@ fn read_honours_projection_and_limit() {
     let path = dir.path().join("tricky.csv");
     write_tricky_csv(&path);
     let datastore = files_datastore(&path, &[]);
-    let mut session = datastore.open().unwrap();
-    let container = session.discover().unwrap().remove(0);
-    let partition = session
-        .partitions(&container.name, hint(1))
-        .unwrap()
-        .remove(0);
+    let (mut session, container, partition) = first_partition(&datastore);
     let fields = vec!["amount".to_string(), "n".to_string()];
     let expected = container.projected(&fields).unwrap();
     let request = ReadRequest {
-        container: container.name.clone(),
-        partition,
         projection: Some(fields),
-        filter: Vec::new(),
         limit: Some(7),
-        watermark: None,
+        ..read_request(&container.name, partition)
     };
     let batches: Vec<_> = session
         .read(request, expected)

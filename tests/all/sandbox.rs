@@ -8,7 +8,7 @@ use qualityd::Error;
 use qualityd::operation::Datastore;
 use qualityd::runtime::Grants;
 
-use crate::support::{hint, plugin, read_request, settings};
+use crate::support::{first_partition, plugin, read_request, settings};
 
 fn hostile(pairs: &[(&str, &str)], grants: Grants) -> (tempfile::TempDir, Datastore) {
     let dir = tempfile::tempdir().unwrap();
@@ -20,12 +20,7 @@ fn hostile(pairs: &[(&str, &str)], grants: Grants) -> (tempfile::TempDir, Datast
 fn read_file(target: &str, dir: &tempfile::TempDir, datastore: &Datastore) -> Error {
     let mut datastore = datastore.clone();
     datastore.settings = settings(&[("mode", "read-file"), ("target", target)]);
-    let mut session = datastore.open().unwrap();
-    let container = session.discover().unwrap().remove(0);
-    let partition = session
-        .partitions(&container.name, hint(1))
-        .unwrap()
-        .remove(0);
+    let (mut session, container, partition) = first_partition(&datastore);
     let request = read_request(&container.name, partition);
     let _keep = dir;
     session

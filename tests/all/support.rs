@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use qualityd::contract::{Partition, PartitionHint, ReadRequest, Setting};
 use qualityd::operation::{self, ContainerOutcome, Datastore, ProfileOptions, Progress};
 use qualityd::profile::{ContainerProfile, FieldProfile};
-use qualityd::runtime::{Grants, Plugin, Runtime};
+use qualityd::runtime::{DiscoveredContainer, Grants, Plugin, PluginSession, Runtime};
 
 /// The repository's root.
 pub fn root() -> &'static Path {
@@ -142,4 +142,15 @@ pub fn read_request(container: &str, partition: Partition) -> ReadRequest {
         limit: None,
         watermark: None,
     }
+}
+
+/// A fresh session on a datastore of one container, that container, and its first partition.
+pub fn first_partition(datastore: &Datastore) -> (PluginSession, DiscoveredContainer, Partition) {
+    let mut session = datastore.open().unwrap();
+    let container = session.discover().unwrap().remove(0);
+    let partition = session
+        .partitions(&container.name, hint(1))
+        .unwrap()
+        .remove(0);
+    (session, container, partition)
 }
