@@ -10,7 +10,7 @@ use std::time::Duration;
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
 use qualityd::contract::Setting;
-use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
+use qualityd::operation::{self, Datastore, ProfileOptions, Progress, Sample};
 use qualityd::report::{self, ProfileReport};
 use qualityd::runtime::{Grants, Runtime};
 
@@ -55,6 +55,16 @@ enum Command {
         /// A plugin setting, `NAME=VALUE` (repeatable), e.g. `--set delimiter=;`.
         #[arg(long = "set", value_name = "NAME=VALUE", value_parser = parse_setting)]
         settings: Vec<(String, String)>,
+        /// Profile only these fields (comma-separated; read with projection pushed down).
+        #[arg(long, value_delimiter = ',', value_name = "NAME,...")]
+        fields: Option<Vec<String>>,
+        /// Profile a sample of each container: a fraction (`0.1`, `10%`) or about a number of
+        /// rows (`100000`). The same data gives the same sample every run.
+        #[arg(long, value_name = "ROWS|FRACTION")]
+        sample: Option<Sample>,
+        /// Profile at most ROWS rows of each container: its first rows.
+        #[arg(long, value_name = "ROWS", value_parser = clap::value_parser!(u64).range(1..))]
+        limit: Option<u64>,
         /// Partitions read at once [default: number of cores].
         #[arg(long)]
         parallelism: Option<usize>,
@@ -115,6 +125,9 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             plugin,
             settings,
+            fields,
+            sample,
+            limit,
             parallelism,
             memory_mib,
             call_timeout_secs,
@@ -136,7 +149,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     .into_iter()
                     .map(|(name, value)| Setting { name, value }),
             );
-            let mut options = ProfileOptions::default();
+            let mut options = ProfileOptions {
+                fields,
+                sample,
+                limit,
+                ..ProfileOptions::default()
+            };
             if let Some(n) = parallelism {
                 options.parallelism = n.max(1);
             }

@@ -56,6 +56,24 @@ fn profile_prints_the_documented_json() {
         "stddev",
         "min_length",
         "max_length",
+        "completeness",
+        "distinct_relative_error",
+        "inferred_type",
+        "type_shares",
+        "sum",
+        "variance",
+        "zeros",
+        "negatives",
+        "nans",
+        "quantiles",
+        "quantile_rank_error",
+        "histogram",
+        "top_values",
+        "future",
+        "mean_length",
+        "empty",
+        "padded",
+        "shapes",
     ] {
         assert!(keys.contains(&key), "missing {key}: {keys:?}");
     }
@@ -80,7 +98,8 @@ fn the_bundled_example_profiles_as_a_table() {
     assert!(stdout.contains("orders.csv ("), "{stdout}");
     assert!(stdout.contains("customers.csv ("), "{stdout}");
     let header = [
-        "field", "type", "count", "nulls", "distinct", "min", "max", "mean", "stddev", "length",
+        "field", "type", "count", "nulls", "distinct", "min", "max", "mean", "stddev", "median",
+        "length", "top", "value", "looks", "like",
     ];
     let headers = stdout
         .lines()

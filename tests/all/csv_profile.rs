@@ -4,7 +4,7 @@
 use arrow::datatypes::DataType;
 use qualityd::profile::Value;
 
-use crate::support::{field, fixture, profile_one};
+use crate::support::{field, fixture, lengths, profile_one};
 
 #[test]
 fn every_statistic_of_a_mixed_csv_is_exact() {
@@ -20,7 +20,7 @@ fn every_statistic_of_a_mixed_csv_is_exact() {
         (id.min.clone(), id.max.clone()),
         (Some(Value::Int(1)), Some(Value::Int(6)))
     );
-    let moments = id.moments.unwrap();
+    let moments = id.numbers.unwrap().moments;
     assert_eq!(moments.mean(), Some(3.5));
     assert!((moments.stddev().unwrap() - 3.5f64.sqrt()).abs() < 1e-9);
 
@@ -30,20 +30,20 @@ fn every_statistic_of_a_mixed_csv_is_exact() {
     assert_eq!(name.distinct.as_ref().unwrap().count(), (5, false));
     assert_eq!(name.min, Some(Value::Text("Ann".into())));
     assert_eq!(name.max, Some(Value::Text("Émile".into())));
-    assert_eq!((name.min_length, name.max_length), (Some(3), Some(17)));
+    assert_eq!(lengths(name), (Some(3), Some(17)));
 
     let city = field(&profile, "city");
     assert_eq!((city.count, city.nulls), (5, 1));
     assert_eq!(city.min, Some(Value::Text("New\nYork".into())));
     assert_eq!(city.max, Some(Value::Text("Zürich".into())));
-    assert_eq!((city.min_length, city.max_length), (Some(5), Some(13)));
+    assert_eq!(lengths(city), (Some(5), Some(13)));
 
     let score = field(&profile, "score");
     assert_eq!(score.data_type, DataType::Float64);
     assert_eq!((score.count, score.nulls), (5, 1));
     assert_eq!(score.min, Some(Value::Float(-1.5)));
     assert_eq!(score.max, Some(Value::Float(10.0)));
-    let moments = score.moments.unwrap();
+    let moments = score.numbers.unwrap().moments;
     assert!((moments.mean().unwrap() - 3.25).abs() < 1e-9);
     assert!((moments.stddev().unwrap() - (79.75f64 / 4.0).sqrt()).abs() < 1e-9);
 
@@ -53,7 +53,7 @@ fn every_statistic_of_a_mixed_csv_is_exact() {
     assert_eq!(joined.distinct.as_ref().unwrap().count(), (4, false));
     assert_eq!(joined.min.as_ref().unwrap().to_string(), "2020-12-31");
     assert_eq!(joined.max.as_ref().unwrap().to_string(), "2021-03-10");
-    assert!(joined.moments.is_none());
+    assert!(joined.numbers.is_none());
 
     let active = field(&profile, "active");
     assert_eq!(active.data_type, DataType::Boolean);

@@ -12,4 +12,6 @@ mod formats;
 mod grouping;
 mod incremental;
 mod partitions;
+mod profile_options;
 mod sandbox;
+mod statistics;

@@ -88,9 +88,17 @@ pub fn files_datastore(path: &Path, extra: &[(&str, &str)]) -> Datastore {
 
 /// Profile a path through the files plugin.
 pub fn profile_path(path: &Path, extra: &[(&str, &str)]) -> Vec<ContainerOutcome> {
+    profile_with(path, extra, &ProfileOptions::default())
+}
+
+/// Profile every container under a path with these settings and options.
+pub fn profile_with(
+    path: &Path,
+    extra: &[(&str, &str)],
+    options: &ProfileOptions,
+) -> Vec<ContainerOutcome> {
     let datastore = files_datastore(path, extra);
-    operation::profile(&datastore, &ProfileOptions::default(), &Progress::default())
-        .expect("profiling")
+    operation::profile(&datastore, options, &Progress::default()).expect("profiling")
 }
 
 /// The profile of the one container a path holds.
@@ -110,6 +118,14 @@ pub fn field<'p>(profile: &'p ContainerProfile, name: &str) -> &'p FieldProfile 
         .iter()
         .find(|f| f.name == name)
         .unwrap_or_else(|| panic!("no field {name}"))
+}
+
+/// A text field's shortest and longest value, in characters.
+pub fn lengths(field: &FieldProfile) -> (Option<u64>, Option<u64>) {
+    field
+        .text
+        .as_ref()
+        .map_or((None, None), |t| (t.min_length, t.max_length))
 }
 
 /// The error of the one container a path holds, as text.

@@ -4,7 +4,9 @@
 mod datastore;
 mod profile;
 mod progress;
+mod sample;
 
 pub use datastore::Datastore;
 pub use profile::{ContainerOutcome, ProfileOptions, profile};
 pub use progress::{Progress, ProgressSnapshot};
+pub use sample::{RowSampler, Sample};

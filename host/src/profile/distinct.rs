@@ -6,9 +6,14 @@ use std::hash::{BuildHasherDefault, Hasher};
 
 use datasketches::hll::{HllSketch, HllType, HllUnion};
 
+use super::sketch_bytes::serde_via_bytes;
+
 /// Above this many distinct values the count becomes approximate.
 pub const EXACT_LIMIT: usize = 100_000;
 const LG_K: u8 = 14;
+
+/// The relative standard error of an approximate count: 1.04 / sqrt(2^LG_K).
+pub const RELATIVE_STANDARD_ERROR: f64 = 1.04 / 128.0;
 
 /// Counts distinct values by their 64-bit hashes.
 #[derive(Debug, Clone)]
@@ -74,7 +79,50 @@ impl DistinctCounter {
             DistinctCounter::Sketch(sketch) => (sketch.estimate().round() as u64, true),
         }
     }
+
+    /// The count's relative standard error: 0 while exact.
+    pub fn relative_error(&self) -> f64 {
+        match self {
+            DistinctCounter::Exact(_) => 0.0,
+            DistinctCounter::Sketch(_) => RELATIVE_STANDARD_ERROR,
+        }
+    }
+
+    /// Tag 0 and the sorted hashes, or tag 1 and the sketch.
+    fn to_bytes(&self) -> Vec<u8> {
+        match self {
+            DistinctCounter::Exact(set) => {
+                let mut hashes: Vec<u64> = set.iter().copied().collect();
+                hashes.sort_unstable();
+                std::iter::once(0u8)
+                    .chain(hashes.iter().flat_map(|h| h.to_le_bytes()))
+                    .collect()
+            }
+            DistinctCounter::Sketch(sketch) => [vec![1u8], sketch.serialize()].concat(),
+        }
+    }
+
+    fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
+        match bytes.split_first() {
+            Some((0, hashes)) if hashes.len() % 8 == 0 => Ok(DistinctCounter::Exact(
+                hashes
+                    .chunks_exact(8)
+                    .map(|h| u64::from_le_bytes(h.try_into().unwrap_or_default()))
+                    .collect(),
+            )),
+            Some((1, sketch)) => HllSketch::deserialize(sketch)
+                .map(|s| DistinctCounter::Sketch(Box::new(s)))
+                .map_err(|e| format!("a distinct-count sketch is corrupt: {e}")),
+            _ => Err("a distinct counter is corrupt".into()),
+        }
+    }
 }
+
+serde_via_bytes!(
+    DistinctCounter,
+    DistinctCounter::to_bytes,
+    DistinctCounter::from_bytes
+);
 
 fn sketch_of(hashes: &HashSet<u64, BuildHasherDefault<IdentityHasher>>) -> HllSketch {
     let mut sketch = HllSketch::new(LG_K, HllType::Hll8).expect("LG_K is a valid HyperLogLog size");
@@ -118,6 +166,9 @@ mod tests {
         (400..1000).for_each(|i| b.insert(hash(i)));
         a.merge(b);
         assert_eq!(a.count(), (1000, false));
+        let back: DistinctCounter =
+            serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.count(), (1000, false));
     }
 
     #[test]
@@ -130,6 +181,9 @@ mod tests {
         a.merge(b);
         let (estimate, approximate) = a.count();
         assert!(approximate);
+        let back: DistinctCounter =
+            serde_json::from_str(&serde_json::to_string(&a).unwrap()).unwrap();
+        assert_eq!(back.count(), a.count());
         let error = (estimate as f64 - n as f64).abs() / n as f64;
         assert!(
             error < 3.0 * 0.0082,

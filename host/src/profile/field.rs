@@ -1,88 +1,93 @@
-//! One field's profile, updated batch by batch with Arrow kernels and merged across partitions.
+//! One field's profile, updated batch by batch and merged across partitions. Which statistics
+//! a field gets depends on its type's [`Kind`]; each lives in its own module.
 
-use arrow::array::{Array, AsArray};
+use std::borrow::Cow;
+
+use arrow::array::{Array, AsArray, PrimitiveArray};
 use arrow::compute::{cast, max_string, min_string};
-use arrow::datatypes::{DataType, Field, Float64Type, Int64Type, TimeUnit, UInt64Type};
+use arrow::datatypes::{ArrowPrimitiveType, DataType, Field, Float64Type, Int64Type, UInt64Type};
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::{DistinctCounter, Moments, Value};
-
-/// What kind of statistics a field's type gets.
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Kind {
-    Signed,
-    Unsigned,
-    Float,
-    Text,
-    Boolean,
-    Date,
-    Timestamp(TimeUnit, bool),
-    Time,
-    Other,
-}
-
-impl Kind {
-    fn of(data_type: &DataType) -> Kind {
-        use DataType::*;
-        match data_type {
-            Int8 | Int16 | Int32 | Int64 => Kind::Signed,
-            UInt8 | UInt16 | UInt32 | UInt64 => Kind::Unsigned,
-            Float16 | Float32 | Float64 | Decimal32(..) | Decimal64(..) | Decimal128(..)
-            | Decimal256(..) => Kind::Float,
-            Utf8 | LargeUtf8 | Utf8View => Kind::Text,
-            Boolean => Kind::Boolean,
-            Date32 | Date64 => Kind::Date,
-            Timestamp(unit, tz) => Kind::Timestamp(*unit, tz.is_some()),
-            Time32(_) | Time64(_) => Kind::Time,
-            _ => Kind::Other,
-        }
-    }
-}
+use super::histogram::Histogram;
+use super::kind::{FutureCount, Kind};
+use super::quantiles::Quantiles;
+use super::tally::Tally;
+use super::text::TextStats;
+use super::top_values::TopValues;
+use super::{DistinctCounter, NumberStats, Value};
 
 /// The profile of one field.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FieldProfile {
     /// The field's name.
     pub name: String,
     /// Its Arrow type.
+    #[serde(with = "data_type_text")]
     pub data_type: DataType,
-    kind: Kind,
     /// Non-null values.
     pub count: u64,
     /// Null values.
     pub nulls: u64,
     /// Distinct non-null values (none for types it is not counted for).
     pub distinct: Option<DistinctCounter>,
-    /// Smallest non-null value (NaN excluded).
+    /// Smallest non-null value (NaN excluded); the earliest, for dates and timestamps.
     pub min: Option<Value>,
-    /// Largest non-null value (NaN excluded).
+    /// Largest non-null value (NaN excluded); the latest, for dates and timestamps.
     pub max: Option<Value>,
-    /// Mean and variance, for numbers.
-    pub moments: Option<Moments>,
-    /// Shortest text, in characters.
-    pub min_length: Option<u64>,
-    /// Longest text, in characters.
-    pub max_length: Option<u64>,
+    /// The most frequent values.
+    pub top_values: Option<TopValues>,
+    /// Moments, zeros, negatives and NaNs, for numbers.
+    pub numbers: Option<NumberStats>,
+    /// Quantiles of numbers, dates, times and timestamps.
+    pub quantiles: Option<Quantiles>,
+    /// Equi-width histogram of numbers, dates, times and timestamps.
+    pub histogram: Option<Histogram>,
+    /// Dates and timestamps after the moment the profile was made.
+    pub future: Option<FutureCount>,
+    /// Lengths, types and shapes, for text.
+    pub text: Option<TextStats>,
+    /// Values of the batch being added, counted once per distinct value.
+    #[serde(skip)]
+    tally: Tally,
 }
 
 impl FieldProfile {
-    /// An empty profile of a field.
-    pub fn new(field: &Field) -> Self {
+    /// An empty profile of a field; `now_micros` (µs since the epoch) is the moment after which
+    /// dates and timestamps count as future.
+    pub fn new(field: &Field, now_micros: i64) -> Self {
         let kind = Kind::of(field.data_type());
+        let numeric = matches!(kind, Kind::Signed | Kind::Unsigned | Kind::Float);
+        let ordered = kind.is_ordered();
         FieldProfile {
             name: field.name().clone(),
             data_type: field.data_type().clone(),
-            kind,
             count: 0,
             nulls: 0,
             distinct: (kind != Kind::Other).then(DistinctCounter::default),
             min: None,
             max: None,
-            moments: matches!(kind, Kind::Signed | Kind::Unsigned | Kind::Float)
-                .then(Moments::default),
-            min_length: None,
-            max_length: None,
+            top_values: match kind {
+                Kind::Other => None,
+                Kind::Text => Some(TopValues::text()),
+                _ => Some(TopValues::keys()),
+            },
+            numbers: numeric.then(NumberStats::default),
+            quantiles: match kind {
+                Kind::Unsigned | Kind::Float => Some(Quantiles::float()),
+                _ if ordered => Some(Quantiles::int()),
+                _ => None,
+            },
+            histogram: ordered.then(|| Histogram::new(kind != Kind::Float)),
+            future: FutureCount::new(kind, now_micros),
+            text: (kind == Kind::Text).then(TextStats::default),
+            tally: Tally::default(),
         }
+    }
+
+    /// What kind of statistics it gets.
+    pub fn kind(&self) -> Kind {
+        Kind::of(&self.data_type)
     }
 
     /// Add one column of a batch.
@@ -93,83 +98,102 @@ impl FieldProfile {
         if nulls == array.len() as u64 {
             return;
         }
-        match self.kind {
-            Kind::Signed => self.update_signed(array, Value::Int),
-            Kind::Date => self.update_signed(array, |v| Value::Date(v as i32)),
-            Kind::Timestamp(unit, utc) => {
-                self.update_signed(array, |value| Value::Timestamp { value, unit, utc })
-            }
-            Kind::Time => self.update_signed(array, Value::Time),
+        match self.kind() {
+            Kind::Signed | Kind::Date | Kind::Timestamp(..) | Kind::Time => self.update_ints(array),
             Kind::Unsigned => self.update_unsigned(array),
-            Kind::Float => self.update_float(array),
+            Kind::Float => self.update_floats(array),
             Kind::Text => self.update_text(array),
-            Kind::Boolean => self.update_boolean(array),
+            Kind::Boolean => self.update_booleans(array),
             Kind::Other => {}
         }
     }
 
     /// Integers and temporal values, as i64 (dates as days, times as nanoseconds).
-    fn update_signed(&mut self, array: &dyn Array, value: impl Fn(i64) -> Value) {
-        let target = match self.kind {
-            Kind::Date => DataType::Date32,
-            Kind::Time => DataType::Time64(TimeUnit::Nanosecond),
-            _ => DataType::Int64,
-        };
-        let Ok(cast) = cast(array, &target).and_then(|a| cast_to_i64(&a)) else {
+    fn update_ints(&mut self, array: &dyn Array) {
+        let Some(cast) = self.kind().as_i64(array) else {
             return;
         };
-        let values = cast.as_primitive::<Int64Type>();
-        let (mut lo, mut hi) = (i64::MAX, i64::MIN);
-        let mut numbers = Vec::new();
-        for v in values.iter().flatten() {
-            lo = lo.min(v);
-            hi = hi.max(v);
-            self.hash(&v.to_le_bytes());
-            if self.moments.is_some() {
-                numbers.push(v as f64);
-            }
+        let values = non_null(cast.as_primitive::<Int64Type>());
+        let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
+            return;
+        };
+        let kind = self.kind();
+        self.extend_range(kind.value_of_key(lo), kind.value_of_key(hi));
+        for &v in values.iter() {
+            self.tally.add(xxh3_64(&v.to_le_bytes()), v as u64);
         }
-        self.extend_range(value(lo), value(hi));
-        self.add_moments(&numbers);
+        self.flush_keys();
+        if let Some(quantiles) = &mut self.quantiles {
+            quantiles.add_ints(values.iter().copied());
+        }
+        if let Some(histogram) = &mut self.histogram {
+            histogram.add(values.iter().map(|v| *v as f64), lo as f64, hi as f64);
+        }
+        if let Some(future) = &mut self.future {
+            future.add(&values);
+        }
+        if let Some(numbers) = &mut self.numbers {
+            let floats: Vec<f64> = values.iter().map(|v| *v as f64).collect();
+            numbers.add(&floats);
+        }
     }
 
     fn update_unsigned(&mut self, array: &dyn Array) {
         let Ok(cast) = cast(array, &DataType::UInt64) else {
             return;
         };
-        let values = cast.as_primitive::<UInt64Type>();
-        let (mut lo, mut hi) = (u64::MAX, u64::MIN);
-        let mut numbers = Vec::with_capacity(values.len());
-        for v in values.iter().flatten() {
-            lo = lo.min(v);
-            hi = hi.max(v);
-            self.hash(&v.to_le_bytes());
-            numbers.push(v as f64);
-        }
+        let values = non_null(cast.as_primitive::<UInt64Type>());
+        let (Some(&lo), Some(&hi)) = (values.iter().min(), values.iter().max()) else {
+            return;
+        };
         self.extend_range(Value::UInt(lo), Value::UInt(hi));
-        self.add_moments(&numbers);
+        for &v in values.iter() {
+            self.tally.add(xxh3_64(&v.to_le_bytes()), v);
+        }
+        self.flush_keys();
+        let floats: Vec<f64> = values.iter().map(|v| *v as f64).collect();
+        self.add_floats(&floats);
     }
 
-    fn update_float(&mut self, array: &dyn Array) {
+    fn update_floats(&mut self, array: &dyn Array) {
         let Ok(cast) = cast(array, &DataType::Float64) else {
             return;
         };
-        let values = cast.as_primitive::<Float64Type>();
+        let values = non_null(cast.as_primitive::<Float64Type>());
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
-        let mut numbers = Vec::with_capacity(values.len());
-        for v in values.iter().flatten() {
-            self.hash(&v.to_bits().to_le_bytes());
-            if v.is_nan() {
-                continue;
-            }
+        for &v in values.iter() {
+            // One key per number: -0.0 is 0.0, and every NaN is one NaN.
+            let key = if v == 0.0 { 0.0 } else { v };
+            let bits = if v.is_nan() {
+                f64::NAN.to_bits()
+            } else {
+                key.to_bits()
+            };
+            self.tally.add(xxh3_64(&bits.to_le_bytes()), bits);
             lo = lo.min(v);
             hi = hi.max(v);
-            numbers.push(v);
         }
-        if !numbers.is_empty() {
+        self.flush_keys();
+        if lo <= hi {
             self.extend_range(Value::Float(lo), Value::Float(hi));
         }
-        self.add_moments(&numbers);
+        self.add_floats(&values);
+    }
+
+    /// Moments, quantiles and histogram of numbers.
+    fn add_floats(&mut self, values: &[f64]) {
+        if let Some(numbers) = &mut self.numbers {
+            numbers.add(values);
+        }
+        if let Some(quantiles) = &mut self.quantiles {
+            quantiles.add_floats(values.iter().copied());
+        }
+        if let Some(histogram) = &mut self.histogram {
+            let finite = values.iter().copied().filter(|v| v.is_finite());
+            let lo = finite.clone().fold(f64::INFINITY, f64::min);
+            let hi = finite.clone().fold(f64::NEG_INFINITY, f64::max);
+            histogram.add(finite, lo, hi);
+        }
     }
 
     fn update_text(&mut self, array: &dyn Array) {
@@ -177,42 +201,50 @@ impl FieldProfile {
             return;
         };
         let strings = cast.as_string::<i32>();
-        let (mut shortest, mut longest) = (u64::MAX, 0u64);
-        for s in strings.iter().flatten() {
-            let length = if s.is_ascii() {
-                s.len()
-            } else {
-                s.chars().count()
-            } as u64;
-            shortest = shortest.min(length);
-            longest = longest.max(length);
-            self.hash(s.as_bytes());
-        }
-        self.min_length = Some(self.min_length.map_or(shortest, |l| l.min(shortest)));
-        self.max_length = Some(self.max_length.map_or(longest, |l| l.max(longest)));
         if let (Some(lo), Some(hi)) = (min_string(strings), max_string(strings)) {
             self.extend_range(Value::Text(lo.into()), Value::Text(hi.into()));
         }
-    }
-
-    fn update_boolean(&mut self, array: &dyn Array) {
-        let booleans = array.as_boolean();
-        let (mut seen_false, mut seen_true) = (false, false);
-        for v in booleans.iter().flatten() {
-            seen_true |= v;
-            seen_false |= !v;
-        }
-        for (seen, v) in [(seen_false, false), (seen_true, true)] {
-            if seen {
-                self.hash(&[v as u8]);
-                self.extend_range(Value::Bool(v), Value::Bool(v));
+        for (row, s) in strings.iter().enumerate() {
+            if let Some(s) = s {
+                self.tally.add(xxh3_64(s.as_bytes()), row as u64);
             }
         }
+        for (hash, row, count) in self.tally.drain() {
+            if let Some(distinct) = &mut self.distinct {
+                distinct.insert(hash);
+            }
+            if let Some(top) = &mut self.top_values {
+                top.add_text(strings.value(row as usize), count);
+            }
+        }
+        if let Some(text) = &mut self.text {
+            text.add(strings.iter().flatten());
+        }
     }
 
-    fn hash(&mut self, bytes: &[u8]) {
-        if let Some(distinct) = &mut self.distinct {
-            distinct.insert(xxh3_64(bytes));
+    fn update_booleans(&mut self, array: &dyn Array) {
+        let booleans = array.as_boolean();
+        let trues = booleans.true_count() as u64;
+        let falses = booleans.len() as u64 - booleans.null_count() as u64 - trues;
+        for (value, count) in [(false, falses), (true, trues)] {
+            if count > 0 {
+                self.tally
+                    .add_count(xxh3_64(&[value as u8]), value as u64, count);
+                self.extend_range(Value::Bool(value), Value::Bool(value));
+            }
+        }
+        self.flush_keys();
+    }
+
+    /// Move the batch's tally of keys into the distinct counter and the top values.
+    fn flush_keys(&mut self) {
+        for (hash, key, count) in self.tally.drain() {
+            if let Some(distinct) = &mut self.distinct {
+                distinct.insert(hash);
+            }
+            if let Some(top) = &mut self.top_values {
+                top.add_key(key as i64, count);
+            }
         }
     }
 
@@ -222,12 +254,6 @@ impl FieldProfile {
         }
         if self.max.as_ref().is_none_or(|max| hi > *max) {
             self.max = Some(hi);
-        }
-    }
-
-    fn add_moments(&mut self, numbers: &[f64]) {
-        if let Some(moments) = &mut self.moments {
-            moments.merge(Moments::of(numbers));
         }
     }
 
@@ -241,28 +267,50 @@ impl FieldProfile {
         if let (Some(lo), Some(hi)) = (other.min, other.max) {
             self.extend_range(lo, hi);
         }
-        if let (Some(mine), Some(theirs)) = (&mut self.moments, other.moments) {
+        if let (Some(mine), Some(theirs)) = (&mut self.top_values, &other.top_values) {
             mine.merge(theirs);
         }
-        self.min_length = min_option(self.min_length, other.min_length, u64::min);
-        self.max_length = min_option(self.max_length, other.max_length, u64::max);
+        if let (Some(mine), Some(theirs)) = (&mut self.numbers, &other.numbers) {
+            mine.merge(theirs);
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.quantiles, &other.quantiles) {
+            mine.merge(theirs);
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.histogram, &other.histogram) {
+            mine.merge(theirs);
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.future, &other.future) {
+            mine.count += theirs.count;
+        }
+        if let (Some(mine), Some(theirs)) = (&mut self.text, &other.text) {
+            mine.merge(theirs);
+        }
     }
 }
 
-fn min_option(a: Option<u64>, b: Option<u64>, pick: fn(u64, u64) -> u64) -> Option<u64> {
-    match (a, b) {
-        (Some(a), Some(b)) => Some(pick(a, b)),
-        (a, b) => a.or(b),
+/// The non-null values of a primitive array, borrowed when there are no nulls.
+fn non_null<T: ArrowPrimitiveType>(array: &PrimitiveArray<T>) -> Cow<'_, [T::Native]> {
+    if array.null_count() == 0 {
+        Cow::Borrowed(array.values())
+    } else {
+        Cow::Owned(array.iter().flatten().collect())
     }
 }
 
-/// Dates and times reinterpreted as their i64 counts, for one code path.
-fn cast_to_i64(
-    array: &arrow::array::ArrayRef,
-) -> Result<arrow::array::ArrayRef, arrow::error::ArrowError> {
-    match array.data_type() {
-        DataType::Int64 => Ok(array.clone()),
-        DataType::Date32 => cast(&cast(array, &DataType::Int32)?, &DataType::Int64),
-        _ => cast(array, &DataType::Int64),
+/// The type of a field in serialised profiles: Arrow's own text for it (`Int64`,
+/// `Timestamp(µs, "UTC")`), which Arrow parses back.
+mod data_type_text {
+    use arrow::datatypes::DataType;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(data_type: &DataType, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&data_type.to_string())
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<DataType, D::Error> {
+        let text = String::deserialize(deserializer)?;
+        text.parse()
+            .map_err(|e| D::Error::custom(format!("`{text}` is not an Arrow type: {e}")))
     }
 }

@@ -1,7 +1,10 @@
-//! Count, sum, mean and variance of numbers, merged with the parallel Welford (Chan) formula.
+//! Count, sum, mean and variance of numbers, merged with the parallel Welford (Chan) formula,
+//! and the counts of zeros, negatives and NaNs that go with them.
+
+use serde::{Deserialize, Serialize};
 
 /// Running moments of a set of numbers.
-#[derive(Debug, Clone, Copy, Default, PartialEq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
 pub struct Moments {
     /// How many numbers.
     pub n: u64,
@@ -52,9 +55,57 @@ impl Moments {
         (self.n > 0).then_some(self.mean)
     }
 
+    /// The sample variance (n − 1), if there are at least two numbers.
+    pub fn variance(&self) -> Option<f64> {
+        (self.n > 1).then(|| self.m2 / (self.n - 1) as f64)
+    }
+
     /// The sample standard deviation, if there are at least two numbers.
     pub fn stddev(&self) -> Option<f64> {
-        (self.n > 1).then(|| (self.m2 / (self.n - 1) as f64).sqrt())
+        self.variance().map(f64::sqrt)
+    }
+}
+
+/// A number field's moments and the counts of values worth a data owner's attention.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize)]
+pub struct NumberStats {
+    /// Count, sum, mean and variance of the non-NaN values.
+    pub moments: Moments,
+    /// Values equal to zero.
+    pub zeros: u64,
+    /// Values below zero.
+    pub negatives: u64,
+    /// Values that are NaN (left out of every other statistic).
+    pub nans: u64,
+}
+
+impl NumberStats {
+    /// Add a batch's non-null values.
+    pub fn add(&mut self, values: &[f64]) {
+        let (mut zeros, mut negatives, mut nans) = (0, 0, 0);
+        for &v in values {
+            zeros += u64::from(v == 0.0);
+            negatives += u64::from(v < 0.0);
+            nans += u64::from(v.is_nan());
+        }
+        self.zeros += zeros;
+        self.negatives += negatives;
+        self.nans += nans;
+        let moments = if nans == 0 {
+            Moments::of(values)
+        } else {
+            let numbers: Vec<f64> = values.iter().copied().filter(|v| !v.is_nan()).collect();
+            Moments::of(&numbers)
+        };
+        self.moments.merge(moments);
+    }
+
+    /// Combine with the statistics of another part of the same field.
+    pub fn merge(&mut self, other: &NumberStats) {
+        self.moments.merge(other.moments);
+        self.zeros += other.zeros;
+        self.negatives += other.negatives;
+        self.nans += other.nans;
     }
 }
 

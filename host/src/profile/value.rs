@@ -6,10 +6,12 @@ use arrow::temporal_conversions::{
     date32_to_datetime, time64ns_to_time, timestamp_ms_to_datetime, timestamp_ns_to_datetime,
     timestamp_s_to_datetime, timestamp_us_to_datetime,
 };
+use serde::{Deserialize, Serialize};
 
 /// A value a field can be smallest or largest at. Comparisons are between values of the same
 /// variant, which is all one field ever holds.
-#[derive(Debug, Clone, PartialEq, PartialOrd)]
+#[derive(Debug, Clone, PartialEq, PartialOrd, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
 pub enum Value {
     /// A signed integer.
     Int(i64),
@@ -28,6 +30,7 @@ pub enum Value {
         /// Units since the epoch.
         value: i64,
         /// The unit.
+        #[serde(with = "unit_text")]
         unit: TimeUnit,
         /// Whether it is an instant, shown in UTC with `Z`.
         utc: bool,
@@ -42,9 +45,10 @@ impl Value {
         match self {
             Value::Int(v) => (*v).into(),
             Value::UInt(v) => (*v).into(),
+            // JSON has no NaN or infinities: they are written as text.
             Value::Float(v) => serde_json::Number::from_f64(*v)
                 .map(serde_json::Value::Number)
-                .unwrap_or(serde_json::Value::Null),
+                .unwrap_or_else(|| self.to_string().into()),
             Value::Bool(v) => (*v).into(),
             Value::Text(v) => v.clone().into(),
             other => other.to_string().into(),
@@ -87,6 +91,34 @@ impl std::fmt::Display for Value {
     }
 }
 
+/// A time unit in serialised profiles: `s`, `ms`, `us` or `ns`.
+mod unit_text {
+    use arrow::datatypes::TimeUnit;
+    use serde::de::Error as _;
+    use serde::{Deserialize, Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(unit: &TimeUnit, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(match unit {
+            TimeUnit::Second => "s",
+            TimeUnit::Millisecond => "ms",
+            TimeUnit::Microsecond => "us",
+            TimeUnit::Nanosecond => "ns",
+        })
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(deserializer: D) -> Result<TimeUnit, D::Error> {
+        match String::deserialize(deserializer)?.as_str() {
+            "s" => Ok(TimeUnit::Second),
+            "ms" => Ok(TimeUnit::Millisecond),
+            "us" => Ok(TimeUnit::Microsecond),
+            "ns" => Ok(TimeUnit::Nanosecond),
+            other => Err(D::Error::custom(format!(
+                "`{other}` is not a time unit (s, ms, us, ns)"
+            ))),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -103,7 +135,8 @@ mod tests {
         assert_eq!(Value::Int(-3).to_json(), serde_json::json!(-3));
         assert_eq!(
             Value::Float(f64::INFINITY).to_json(),
-            serde_json::Value::Null
+            serde_json::json!("inf")
         );
+        assert_eq!(Value::Float(f64::NAN).to_json(), serde_json::json!("NaN"));
     }
 }

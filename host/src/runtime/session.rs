@@ -42,7 +42,15 @@ impl DiscoveredContainer {
             .map(|name| {
                 self.schema.index_of(name).map_err(|_| Error::Path {
                     path: self.name.clone().into(),
-                    reason: format!("it has no field `{name}`"),
+                    reason: format!(
+                        "it has no field `{name}`; its fields are: {}",
+                        self.schema
+                            .fields()
+                            .iter()
+                            .map(|f| f.name().as_str())
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    ),
                 })
             })
             .collect::<Result<Vec<usize>>>()?;
