@@ -17,6 +17,10 @@ use super::text::TextStats;
 use super::top_values::TopValues;
 use super::{DistinctCounter, NumberStats, Value};
 
+/// Values counted in the tally before it is emptied into the sketches: a table this size
+/// stays in the CPU's cache, and the sketches merge repeated values across chunks anyway.
+const TALLY_CHUNK: usize = 4096;
+
 /// The profile of one field.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct FieldProfile {
@@ -119,10 +123,7 @@ impl FieldProfile {
         };
         let kind = self.kind();
         self.extend_range(kind.value_of_key(lo), kind.value_of_key(hi));
-        for &v in values.iter() {
-            self.tally.add(xxh3_64(&v.to_le_bytes()), v as u64);
-        }
-        self.flush_keys();
+        self.tally_keys(values.iter().map(|v| *v as u64));
         if let Some(quantiles) = &mut self.quantiles {
             quantiles.add_ints(values.iter().copied());
         }
@@ -147,10 +148,7 @@ impl FieldProfile {
             return;
         };
         self.extend_range(Value::UInt(lo), Value::UInt(hi));
-        for &v in values.iter() {
-            self.tally.add(xxh3_64(&v.to_le_bytes()), v);
-        }
-        self.flush_keys();
+        self.tally_keys(values.iter().copied());
         let floats: Vec<f64> = values.iter().map(|v| *v as f64).collect();
         self.add_floats(&floats);
     }
@@ -162,18 +160,15 @@ impl FieldProfile {
         let values = non_null(cast.as_primitive::<Float64Type>());
         let (mut lo, mut hi) = (f64::INFINITY, f64::NEG_INFINITY);
         for &v in values.iter() {
-            // One key per number: -0.0 is 0.0, and every NaN is one NaN.
-            let key = if v == 0.0 { 0.0 } else { v };
-            let bits = if v.is_nan() {
-                f64::NAN.to_bits()
-            } else {
-                key.to_bits()
-            };
-            self.tally.add(xxh3_64(&bits.to_le_bytes()), bits);
             lo = lo.min(v);
             hi = hi.max(v);
         }
-        self.flush_keys();
+        // One key per number: -0.0 is 0.0, and every NaN is one NaN.
+        self.tally_keys(values.iter().map(|&v| match v {
+            _ if v.is_nan() => f64::NAN.to_bits(),
+            _ if v == 0.0 => 0f64.to_bits(),
+            _ => v.to_bits(),
+        }));
         if lo <= hi {
             self.extend_range(Value::Float(lo), Value::Float(hi));
         }
@@ -204,17 +199,23 @@ impl FieldProfile {
         if let (Some(lo), Some(hi)) = (min_string(strings), max_string(strings)) {
             self.extend_range(Value::Text(lo.into()), Value::Text(hi.into()));
         }
-        for (row, s) in strings.iter().enumerate() {
-            if let Some(s) = s {
-                self.tally.add(xxh3_64(s.as_bytes()), row as u64);
+        for start in (0..strings.len()).step_by(TALLY_CHUNK) {
+            for row in start..strings.len().min(start + TALLY_CHUNK) {
+                if strings.is_valid(row) {
+                    self.tally
+                        .add(xxh3_64(strings.value(row).as_bytes()), row as u64);
+                }
             }
-        }
-        for (hash, row, count) in self.tally.drain() {
-            if let Some(distinct) = &mut self.distinct {
-                distinct.insert(hash);
-            }
-            if let Some(top) = &mut self.top_values {
-                top.add_text(strings.value(row as usize), count);
+            let distinct = &mut self.distinct;
+            let counts = self.tally.drain().map(|(hash, row, count)| {
+                if let Some(distinct) = distinct.as_mut() {
+                    distinct.insert(hash);
+                }
+                (strings.value(row as usize), count)
+            });
+            match &mut self.top_values {
+                Some(top) => top.add_texts(counts),
+                None => counts.for_each(drop),
             }
         }
         if let Some(text) = &mut self.text {
@@ -236,15 +237,33 @@ impl FieldProfile {
         self.flush_keys();
     }
 
-    /// Move the batch's tally of keys into the distinct counter and the top values.
+    /// Count keys into the distinct counter and the top values, through the tally in chunks
+    /// small enough for it to stay in the CPU's cache.
+    fn tally_keys(&mut self, keys: impl Iterator<Item = u64>) {
+        let mut in_chunk = 0;
+        for key in keys {
+            self.tally.add(xxh3_64(&key.to_le_bytes()), key);
+            in_chunk += 1;
+            if in_chunk == TALLY_CHUNK {
+                self.flush_keys();
+                in_chunk = 0;
+            }
+        }
+        self.flush_keys();
+    }
+
+    /// Move the tally of keys into the distinct counter and the top values.
     fn flush_keys(&mut self) {
-        for (hash, key, count) in self.tally.drain() {
-            if let Some(distinct) = &mut self.distinct {
+        let distinct = &mut self.distinct;
+        let counts = self.tally.drain().map(|(hash, key, count)| {
+            if let Some(distinct) = distinct.as_mut() {
                 distinct.insert(hash);
             }
-            if let Some(top) = &mut self.top_values {
-                top.add_key(key as i64, count);
-            }
+            (key as i64, count)
+        });
+        match &mut self.top_values {
+            Some(top) => top.add_keys(counts),
+            None => counts.for_each(drop),
         }
     }
 

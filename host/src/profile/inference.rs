@@ -37,25 +37,6 @@ pub enum TextType {
     Text,
 }
 
-const DATE_FORMATS: [&str; 7] = [
-    "%Y-%m-%d",
-    "%Y/%m/%d",
-    "%m/%d/%Y",
-    "%d/%m/%Y",
-    "%d.%m.%Y",
-    "%d-%b-%Y",
-    "%b %d, %Y",
-];
-
-const TIMESTAMP_FORMATS: [&str; 6] = [
-    "%Y-%m-%dT%H:%M:%S%.f",
-    "%Y-%m-%d %H:%M:%S%.f",
-    "%Y-%m-%dT%H:%M",
-    "%Y-%m-%d %H:%M",
-    "%m/%d/%Y %H:%M:%S",
-    "%m/%d/%Y %H:%M",
-];
-
 const BOOLEANS: [&str; 8] = ["true", "false", "yes", "no", "t", "f", "y", "n"];
 
 /// Words that parse as floating-point numbers.
@@ -133,18 +114,43 @@ fn ungrouped(integer: &str) -> Option<Cow<'_, str>> {
 }
 
 fn is_date(value: &str) -> bool {
-    (8..=12).contains(&value.len())
-        && DATE_FORMATS
-            .iter()
-            .any(|format| NaiveDate::parse_from_str(value, format).is_ok())
+    if !(8..=12).contains(&value.len()) || digit_count(value) < 6 {
+        return false;
+    }
+    // Only the formats whose separator the value has: most text is rejected before parsing.
+    let formats: &[&str] = match value.bytes().find(|b| !b.is_ascii_alphanumeric()) {
+        Some(b'-') => &["%Y-%m-%d", "%d-%b-%Y"],
+        Some(b'/') => &["%Y/%m/%d", "%m/%d/%Y", "%d/%m/%Y"],
+        Some(b'.') => &["%d.%m.%Y"],
+        Some(b' ') => &["%b %d, %Y"],
+        _ => return false,
+    };
+    formats
+        .iter()
+        .any(|format| NaiveDate::parse_from_str(value, format).is_ok())
 }
 
 fn is_timestamp(value: &str) -> bool {
-    value.len() >= 14
-        && (DateTime::parse_from_rfc3339(value).is_ok()
-            || TIMESTAMP_FORMATS
-                .iter()
-                .any(|format| NaiveDateTime::parse_from_str(value, format).is_ok()))
+    if value.len() < 14 || !value.contains(':') || digit_count(value) < 10 {
+        return false;
+    }
+    let formats: &[&str] = match value.as_bytes().get(2) {
+        Some(b'/') => &["%m/%d/%Y %H:%M:%S", "%m/%d/%Y %H:%M"],
+        _ => &[
+            "%Y-%m-%dT%H:%M:%S%.f",
+            "%Y-%m-%d %H:%M:%S%.f",
+            "%Y-%m-%dT%H:%M",
+            "%Y-%m-%d %H:%M",
+        ],
+    };
+    DateTime::parse_from_rfc3339(value).is_ok()
+        || formats
+            .iter()
+            .any(|format| NaiveDateTime::parse_from_str(value, format).is_ok())
+}
+
+fn digit_count(value: &str) -> usize {
+    value.bytes().filter(u8::is_ascii_digit).count()
 }
 
 /// The longest shape kept; longer values end in `…`.

@@ -4,6 +4,7 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::inference::{TextType, classify, shape_of};
 use super::top_values::{Frequent, TopValues};
@@ -28,7 +29,7 @@ pub struct TextStats {
     pub shapes: TopValues,
     /// Shapes of the batch being added, counted before they go into the sketch.
     #[serde(skip)]
-    batch_shapes: HashMap<String, u64>,
+    batch_shapes: HashMap<String, u64, Xxh3DefaultBuilder>,
 }
 
 /// Non-empty values per [`TextType`].
@@ -58,7 +59,7 @@ impl Default for TextStats {
             total_length: 0,
             types: TypeCounts::default(),
             shapes: TopValues::text(),
-            batch_shapes: HashMap::new(),
+            batch_shapes: HashMap::default(),
         }
     }
 }
@@ -100,9 +101,9 @@ impl TextStats {
             self.min_length = Some(self.min_length.map_or(shortest, |l| l.min(shortest)));
             self.max_length = Some(self.max_length.map_or(longest, |l| l.max(longest)));
         }
-        for (shape, count) in self.batch_shapes.drain() {
-            self.shapes.add_text(&shape, count);
-        }
+        let shapes: Vec<(String, u64)> = self.batch_shapes.drain().collect();
+        self.shapes
+            .add_texts(shapes.iter().map(|(shape, count)| (shape.as_str(), *count)));
     }
 
     /// Combine with the statistics of another part of the same field.

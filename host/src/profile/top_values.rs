@@ -2,6 +2,11 @@
 //! Misra–Gries with a 1024-slot map). Counts are exact while a field has fewer than 768
 //! distinct values; past that each count is within the sketch's maximum error, reported with
 //! it.
+//!
+//! Values arrive counted per chunk of rows. Once the sketch is past exact, values seen only
+//! once in a chunk are left out (on a column of unique values that saves most of the sketch's
+//! work): a value's true count can then exceed its tracked one by at most the number of chunks
+//! that left something out, which is added to the reported error.
 
 use datasketches::frequencies::{ErrorType, FrequentItemsSketch};
 
@@ -12,10 +17,18 @@ pub const TOP: usize = 10;
 
 const MAP_SIZE: usize = 1024;
 
+/// Frequent values and what the error bound owes to left-out singletons.
+#[derive(Debug, Clone)]
+pub struct TopValues {
+    items: Items,
+    /// Chunks whose singletons were left out.
+    skipped_chunks: u64,
+}
+
 /// A frequent-items sketch over values as 64-bit keys (numbers, dates, booleans: see
 /// [`TopValues::add_keys`]) or over text.
 #[derive(Debug, Clone)]
-pub enum TopValues {
+enum Items {
     /// Keys standing for values of a non-text field.
     Keys(FrequentItemsSketch<i64>),
     /// Text values.
@@ -36,81 +49,128 @@ pub struct Frequent<T> {
 impl TopValues {
     /// An empty sketch for keys.
     pub fn keys() -> Self {
-        TopValues::Keys(FrequentItemsSketch::new(MAP_SIZE).expect("MAP_SIZE is a power of two"))
+        TopValues::of(Items::Keys(
+            FrequentItemsSketch::new(MAP_SIZE).expect("MAP_SIZE is a power of two"),
+        ))
     }
 
     /// An empty sketch for text.
     pub fn text() -> Self {
-        TopValues::Text(FrequentItemsSketch::new(MAP_SIZE).expect("MAP_SIZE is a power of two"))
+        TopValues::of(Items::Text(
+            FrequentItemsSketch::new(MAP_SIZE).expect("MAP_SIZE is a power of two"),
+        ))
     }
 
-    /// Count `key` `count` times. A key is the value's i64 form (an integer, days, units
+    fn of(items: Items) -> Self {
+        TopValues {
+            items,
+            skipped_chunks: 0,
+        }
+    }
+
+    /// Add one chunk's counts of keys. A key is the value's i64 form (an integer, days, units
     /// since the epoch, or the bits of a float).
-    pub fn add_key(&mut self, key: i64, count: u64) {
-        if let TopValues::Keys(sketch) = self {
-            sketch.update_with_count(key, count);
+    pub fn add_keys(&mut self, counts: impl Iterator<Item = (i64, u64)>) {
+        let exact = self.sketch_error() == 0;
+        let mut skipped = false;
+        if let Items::Keys(sketch) = &mut self.items {
+            for (key, count) in counts {
+                if exact || count > 1 {
+                    sketch.update_with_count(key, count);
+                } else {
+                    skipped = true;
+                }
+            }
         }
+        self.skipped_chunks += u64::from(skipped);
     }
 
-    /// Count `text` `count` times.
-    pub fn add_text(&mut self, text: &str, count: u64) {
-        if let TopValues::Text(sketch) = self {
-            sketch.update_with_count_ref(text, count);
+    /// Add one chunk's counts of texts.
+    pub fn add_texts<'a>(&mut self, counts: impl Iterator<Item = (&'a str, u64)>) {
+        let exact = self.sketch_error() == 0;
+        let mut skipped = false;
+        if let Items::Text(sketch) = &mut self.items {
+            for (text, count) in counts {
+                if exact || count > 1 {
+                    sketch.update_with_count_ref(text, count);
+                } else {
+                    skipped = true;
+                }
+            }
         }
+        self.skipped_chunks += u64::from(skipped);
     }
 
     /// Combine with the sketch of another part of the same field.
     pub fn merge(&mut self, other: &TopValues) {
-        match (self, other) {
-            (TopValues::Keys(mine), TopValues::Keys(theirs)) => mine.merge(theirs),
-            (TopValues::Text(mine), TopValues::Text(theirs)) => mine.merge(theirs),
+        match (&mut self.items, &other.items) {
+            (Items::Keys(mine), Items::Keys(theirs)) => mine.merge(theirs),
+            (Items::Text(mine), Items::Text(theirs)) => mine.merge(theirs),
             _ => {}
         }
+        self.skipped_chunks += other.skipped_chunks;
     }
 
     /// The most frequent keys, most frequent first (ties by key).
     pub fn top_keys(&self) -> Vec<Frequent<i64>> {
-        match self {
-            TopValues::Keys(sketch) => top(sketch),
-            TopValues::Text(_) => Vec::new(),
+        match &self.items {
+            Items::Keys(sketch) => top(sketch, self.skipped_chunks),
+            Items::Text(_) => Vec::new(),
         }
     }
 
     /// The most frequent texts, most frequent first (ties by text).
     pub fn top_texts(&self) -> Vec<Frequent<String>> {
-        match self {
-            TopValues::Text(sketch) => top(sketch),
-            TopValues::Keys(_) => Vec::new(),
+        match &self.items {
+            Items::Text(sketch) => top(sketch, self.skipped_chunks),
+            Items::Keys(_) => Vec::new(),
         }
     }
 
+    /// The sketch's own maximum error: 0 while it is exact.
+    fn sketch_error(&self) -> u64 {
+        match &self.items {
+            Items::Keys(sketch) => sketch.maximum_error(),
+            Items::Text(sketch) => sketch.maximum_error(),
+        }
+    }
+
+    /// Tag, skipped chunks (8 bytes, little-endian), sketch.
     fn to_bytes(&self) -> Vec<u8> {
-        let (tag, body) = match self {
-            TopValues::Keys(sketch) => (0u8, sketch.serialize()),
-            TopValues::Text(sketch) => (1u8, sketch.serialize()),
+        let (tag, body) = match &self.items {
+            Items::Keys(sketch) => (0u8, sketch.serialize()),
+            Items::Text(sketch) => (1u8, sketch.serialize()),
         };
-        [vec![tag], body].concat()
+        [vec![tag], self.skipped_chunks.to_le_bytes().to_vec(), body].concat()
     }
 
     fn from_bytes(bytes: &[u8]) -> Result<Self, String> {
         let error = |e: datasketches::error::Error| format!("a top-values sketch is corrupt: {e}");
-        match bytes.split_first() {
-            Some((0, body)) => FrequentItemsSketch::deserialize(body)
-                .map(TopValues::Keys)
-                .map_err(error),
-            Some((1, body)) => FrequentItemsSketch::deserialize(body)
-                .map(TopValues::Text)
-                .map_err(error),
-            _ => Err("a top-values sketch has an unknown kind".into()),
-        }
+        let (Some((tag, rest)), true) = (bytes.split_first(), bytes.len() > 9) else {
+            return Err("a top-values sketch is truncated".into());
+        };
+        let (skipped, body) = rest.split_at(8);
+        let items = match tag {
+            0 => Items::Keys(FrequentItemsSketch::deserialize(body).map_err(error)?),
+            1 => Items::Text(FrequentItemsSketch::deserialize(body).map_err(error)?),
+            _ => return Err("a top-values sketch has an unknown kind".into()),
+        };
+        Ok(TopValues {
+            items,
+            skipped_chunks: u64::from_le_bytes(skipped.try_into().unwrap_or_default()),
+        })
     }
 }
 
 serde_via_bytes!(TopValues, TopValues::to_bytes, TopValues::from_bytes);
 
-/// The [`TOP`] items whose count is certain to be above the sketch's error.
-fn top<T: Clone + Ord + std::hash::Hash>(sketch: &FrequentItemsSketch<T>) -> Vec<Frequent<T>> {
-    let mut rows = sketch.frequent_items(ErrorType::NoFalsePositives);
+/// The [`TOP`] items whose count is certain to be above the error.
+fn top<T: Clone + Ord + std::hash::Hash>(
+    sketch: &FrequentItemsSketch<T>,
+    skipped_chunks: u64,
+) -> Vec<Frequent<T>> {
+    let threshold = sketch.maximum_error() + skipped_chunks;
+    let mut rows = sketch.frequent_items_with_threshold(ErrorType::NoFalsePositives, threshold);
     rows.sort_by(|a, b| {
         b.estimate()
             .cmp(&a.estimate())
@@ -121,7 +181,7 @@ fn top<T: Clone + Ord + std::hash::Hash>(sketch: &FrequentItemsSketch<T>) -> Vec
         .map(|row| Frequent {
             value: row.item().clone(),
             count: row.estimate(),
-            error: row.upper_bound() - row.lower_bound(),
+            error: row.upper_bound() - row.lower_bound() + skipped_chunks,
         })
         .collect()
 }
@@ -136,8 +196,8 @@ mod tests {
         let mut parts = [TopValues::text(), TopValues::text()];
         for i in 0..1000u64 {
             let value = format!("v{}", i % 7 * (i % 3));
-            whole.add_text(&value, 1);
-            parts[(i % 2) as usize].add_text(&value, 1);
+            whole.add_texts([(value.as_str(), 1)].into_iter());
+            parts[(i % 2) as usize].add_texts([(value.as_str(), 1)].into_iter());
         }
         let [mut left, right] = parts;
         left.merge(&right);
@@ -151,9 +211,10 @@ mod tests {
     #[test]
     fn heavy_hitters_survive_many_distinct_values_within_the_error() {
         let mut sketch = TopValues::keys();
-        for i in 0..200_000i64 {
-            let key = if i % 10 == 0 { -1 } else { i };
-            sketch.add_key(key, 1);
+        for chunk in (0..200_000i64).collect::<Vec<_>>().chunks(4096) {
+            let heavy = chunk.iter().filter(|i| *i % 10 == 0).count() as u64;
+            let rest = chunk.iter().filter(|i| *i % 10 != 0).map(|i| (*i, 1));
+            sketch.add_keys(std::iter::once((-1, heavy)).chain(rest));
         }
         let top = sketch.top_keys();
         assert_eq!(top[0].value, -1);
