@@ -142,54 +142,27 @@ fn n_at_least(value: i64) -> Predicate {
     }
 }
 
-/// Collects what tracing writes, for a test to read.
-#[derive(Clone, Default)]
-struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
-
-impl Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl<'a> tracing_subscriber::fmt::MakeWriter<'a> for Captured {
-    type Writer = Captured;
-    fn make_writer(&'a self) -> Self::Writer {
-        self.clone()
-    }
-}
-
 #[test]
 fn row_groups_ruled_out_by_their_statistics_are_skipped() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("sample.parquet");
     write_parquet(&path, 1000);
-    let logs = Captured::default();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(logs.clone())
-        .finish();
-    let rows = tracing::subscriber::with_default(subscriber, || {
-        let datastore = files_datastore(&path, &[]);
-        let (mut session, container, partition) = first_partition(&datastore);
-        let request = ReadRequest {
-            filter: vec![n_at_least(3990)],
-            ..read_request(&container.name, partition)
-        };
-        let reader = session.read(request, container.schema.clone()).unwrap();
-        reader.map(|b| b.unwrap().num_rows()).sum::<usize>()
-    });
-    assert_eq!(rows, 1010);
-    let logs = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let datastore = files_datastore(&path, &[]);
+    let (mut session, container, partition) = first_partition(&datastore);
+    let request = ReadRequest {
+        filter: vec![n_at_least(3990)],
+        ..read_request(&container.name, partition)
+    };
+    let reader = session.read(request, container.schema.clone()).unwrap();
     assert!(
-        logs.contains("row groups 0..5: 3 of 5 skipped by their statistics"),
-        "{logs}"
+        reader.filter_applied(),
+        "the filter is reported as pushed down"
     );
+    let rows = reader.map(|b| b.unwrap().num_rows()).sum::<usize>();
+    // Whole row groups come back, so 1010 rows means 3 of the 5 groups were skipped by
+    // their statistics. (The plugin also logs that at debug level; a test capturing it with
+    // a scoped tracing subscriber failed now and then when the suite ran in parallel.)
+    assert_eq!(rows, 1010);
 }
 
 #[test]

@@ -126,3 +126,30 @@ fn read_honours_projection_and_limit() {
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name().as_str()).collect();
     assert_eq!(names, ["amount", "n"]);
 }
+
+#[test]
+fn a_file_splits_into_a_multiple_of_the_readers() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("lines.csv");
+    let mut csv = String::from("n,text\n");
+    while csv.len() < 250_000 {
+        csv.push_str(&format!("{},some text to fill the line\n", csv.len()));
+    }
+    std::fs::write(&path, &csv).unwrap();
+    let size = csv.len() as u64;
+    // 100 000-byte partitions would make 3; with 2 readers that rounds up to 4, with 3
+    // readers it stays 3, and a file within one partition is never split.
+    let datastore = files_datastore(&path, &[("partition_bytes", "100000")]);
+    let mut session = datastore.open().unwrap();
+    for (readers, expected) in [(2, 4), (3, 3), (4, 4), (1, 3)] {
+        let partitions = session.partitions("lines.csv", hint(readers)).unwrap();
+        assert_eq!(
+            partitions.len(),
+            expected,
+            "{readers} readers, {size} bytes"
+        );
+    }
+    let datastore = files_datastore(&path, &[("partition_bytes", "300000")]);
+    let mut session = datastore.open().unwrap();
+    assert_eq!(session.partitions("lines.csv", hint(2)).unwrap().len(), 1);
+}

@@ -128,7 +128,7 @@ impl FieldProfile {
             quantiles.add_ints(values.iter().copied());
         }
         if let Some(histogram) = &mut self.histogram {
-            histogram.add(values.iter().map(|v| *v as f64), lo as f64, hi as f64);
+            histogram.add_ints(&values, lo, hi);
         }
         if let Some(future) = &mut self.future {
             future.add(&values);

@@ -62,6 +62,23 @@ impl Histogram {
         }
     }
 
+    /// Count integers whose smallest and largest are `lo` and `hi`: as [`Histogram::add`],
+    /// with bins found by shifting (exact and without floating point) while the values are
+    /// within ±2^53.
+    pub fn add_ints(&mut self, values: &[i64], lo: i64, hi: i64) {
+        const EXACT: i64 = 1 << 53;
+        if self.floor != 0 || lo <= -EXACT || hi >= EXACT {
+            return self.add(values.iter().map(|v| *v as f64), lo as f64, hi as f64);
+        }
+        self.cover(lo as f64, hi as f64);
+        let (shift, first) = (self.exponent, self.first);
+        for &value in values {
+            if let Some(count) = self.counts.get_mut(((value >> shift) - first) as usize) {
+                *count += 1;
+            }
+        }
+    }
+
     /// Combine with the histogram of another part of the same field.
     pub fn merge(&mut self, other: &Histogram) {
         let Some((lo, hi)) = other.range() else {

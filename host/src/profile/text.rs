@@ -4,7 +4,11 @@
 use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::Xxh3DefaultBuilder;
+use std::hash::BuildHasherDefault;
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::distinct::IdentityHasher;
 
 use super::inference::{TextType, classify, shape_of};
 use super::top_values::{Frequent, TopValues};
@@ -29,7 +33,7 @@ pub struct TextStats {
     pub shapes: TopValues,
     /// Shapes of the batch being added, counted before they go into the sketch.
     #[serde(skip)]
-    batch_shapes: HashMap<String, u64, Xxh3DefaultBuilder>,
+    batch_shapes: HashMap<u64, (String, u64), BuildHasherDefault<IdentityHasher>>,
 }
 
 /// Non-empty values per [`TextType`].
@@ -90,18 +94,16 @@ impl TextStats {
             }
             self.types.add(classify(trimmed));
             shape_of(value, &mut shape);
-            match self.batch_shapes.get_mut(shape.as_str()) {
-                Some(count) => *count += 1,
-                None => {
-                    self.batch_shapes.insert(shape.clone(), 1);
-                }
-            }
+            self.batch_shapes
+                .entry(xxh3_64(shape.as_bytes()))
+                .or_insert_with(|| (shape.clone(), 0))
+                .1 += 1;
         }
         if longest >= shortest {
             self.min_length = Some(self.min_length.map_or(shortest, |l| l.min(shortest)));
             self.max_length = Some(self.max_length.map_or(longest, |l| l.max(longest)));
         }
-        let shapes: Vec<(String, u64)> = self.batch_shapes.drain().collect();
+        let shapes: Vec<(String, u64)> = self.batch_shapes.drain().map(|(_, v)| v).collect();
         self.shapes
             .add_texts(shapes.iter().map(|(shape, count)| (shape.as_str(), *count)));
     }

@@ -114,7 +114,8 @@ impl Connector for FilesConnector {
                     SettingType::Integer,
                     Some("67108864"),
                     "CSV files larger than this are split into byte ranges, Parquet files into \
-                     runs of row groups of about this size, read in parallel.",
+                     runs of row groups of about this size, read in parallel; their number is \
+                     rounded up to a multiple of the readers.",
                 ),
                 spec(
                     "batch_rows",
@@ -287,10 +288,13 @@ impl Session for FilesSession {
             .collect())
     }
 
-    /// Each file's own partitions, their ids tagged with the file (`inner@file`).
+    /// Each file's own partitions, their ids tagged with the file (`inner@file`), about
+    /// [`balanced_target`] bytes each.
     fn partitions(&self, container: &str, hint: &PartitionHint) -> Result<Vec<Partition>> {
         let group = self.group(container)?;
         let target = hint.target_bytes.unwrap_or(self.partition_bytes).max(1);
+        let total = group.files.iter().map(|f| f.size).sum();
+        let target = balanced_target(total, target, hint.parallelism);
         let mut partitions = Vec::new();
         for file in &group.files {
             for inner in self.file_partitions(file, target)? {
@@ -417,4 +421,17 @@ fn modified_since(request: &ReadRequest) -> Result<Option<String>> {
              partition's watermark gave",
         )),
     }
+}
+
+/// A partition size near `target` that splits `total` bytes into a multiple of `readers`
+/// partitions, so that no reader is left alone with the last one: 7 partitions on 2 readers
+/// take as long as 8, and 8 smaller ones take as long as 4 per reader. Data of at most one
+/// target's size stays one partition.
+fn balanced_target(total: u64, target: u64, readers: u32) -> u64 {
+    let count = total.div_ceil(target);
+    if count <= 1 {
+        return target;
+    }
+    let readers = u64::from(readers.max(1));
+    total.div_ceil(count.div_ceil(readers) * readers).max(1)
 }
