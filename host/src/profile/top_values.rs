@@ -72,32 +72,22 @@ impl TopValues {
     /// since the epoch, or the bits of a float).
     pub fn add_keys(&mut self, counts: impl Iterator<Item = (i64, u64)>) {
         let exact = self.sketch_error() == 0;
-        let mut skipped = false;
-        if let Items::Keys(sketch) = &mut self.items {
-            for (key, count) in counts {
-                if exact || count > 1 {
-                    sketch.update_with_count(key, count);
-                } else {
-                    skipped = true;
-                }
-            }
-        }
+        let skipped = match &mut self.items {
+            Items::Keys(sketch) => feed(exact, counts, |key, n| sketch.update_with_count(key, n)),
+            Items::Text(_) => false,
+        };
         self.skipped_chunks += u64::from(skipped);
     }
 
     /// Add one chunk's counts of texts.
     pub fn add_texts<'a>(&mut self, counts: impl Iterator<Item = (&'a str, u64)>) {
         let exact = self.sketch_error() == 0;
-        let mut skipped = false;
-        if let Items::Text(sketch) = &mut self.items {
-            for (text, count) in counts {
-                if exact || count > 1 {
-                    sketch.update_with_count_ref(text, count);
-                } else {
-                    skipped = true;
-                }
-            }
-        }
+        let skipped = match &mut self.items {
+            Items::Text(sketch) => feed(exact, counts, |text, n| {
+                sketch.update_with_count_ref(text, n)
+            }),
+            Items::Keys(_) => false,
+        };
         self.skipped_chunks += u64::from(skipped);
     }
 
@@ -163,6 +153,24 @@ impl TopValues {
 }
 
 serde_via_bytes!(TopValues, TopValues::to_bytes, TopValues::from_bytes);
+
+/// Give one chunk's counts to `update`, leaving out values seen once unless the sketch is still
+/// exact; says whether any was left out.
+fn feed<T>(
+    exact: bool,
+    counts: impl Iterator<Item = (T, u64)>,
+    mut update: impl FnMut(T, u64),
+) -> bool {
+    let mut skipped = false;
+    for (item, count) in counts {
+        if exact || count > 1 {
+            update(item, count);
+        } else {
+            skipped = true;
+        }
+    }
+    skipped
+}
 
 /// The [`TOP`] items whose count is certain to be above the error.
 fn top<T: Clone + Ord + std::hash::Hash>(

@@ -80,16 +80,19 @@ pub fn infer(file: &FileEntry) -> Result<Inferred> {
     })
 }
 
-/// Consecutive row groups of about `target` compressed bytes each.
+/// Consecutive row groups of about `target` compressed bytes each: a run ends at the row group
+/// that brings it nearest the target.
 pub fn partitions(file: &FileEntry, target: u64) -> Result<Vec<Partition>> {
     let builder = builder(file)?;
     let groups = builder.metadata().row_groups();
+    let size = |index: usize| groups.get(index).map(|g| g.compressed_size().max(0) as u64);
     let mut partitions = Vec::new();
     let (mut first, mut bytes, mut rows) = (0usize, 0u64, 0u64);
     for (index, group) in groups.iter().enumerate() {
         bytes += group.compressed_size().max(0) as u64;
         rows += group.num_rows().max(0) as u64;
-        if bytes >= target || index + 1 == groups.len() {
+        let next_overshoots = size(index + 1).is_none_or(|next| bytes + next / 2 > target);
+        if next_overshoots {
             partitions.push(Partition {
                 id: format!("rg{first}-{}", index + 1),
                 description: format!("row groups {first}..{}", index + 1),
