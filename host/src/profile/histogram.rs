@@ -88,7 +88,11 @@ impl Histogram {
         let shift = self.exponent - other.exponent;
         for (offset, count) in other.counts.iter().enumerate() {
             let index = coarser(other.first + offset as i64, shift) - self.first;
-            self.counts[index as usize] += count;
+            // Within range for any two histograms built here; a corrupt stored one loses its
+            // stray counts rather than panicking.
+            if let Some(slot) = self.counts.get_mut(index as usize) {
+                *slot += count;
+            }
         }
     }
 
@@ -132,7 +136,10 @@ impl Histogram {
         let mut counts = vec![0; len];
         let shift = exponent - self.exponent;
         for (offset, count) in self.counts.iter().enumerate() {
-            counts[(coarser(self.first + offset as i64, shift) - first) as usize] += count;
+            let index = coarser(self.first + offset as i64, shift) - first;
+            if let Some(slot) = counts.get_mut(index as usize) {
+                *slot += count;
+            }
         }
         self.exponent = exponent;
         self.first = first;
@@ -142,7 +149,9 @@ impl Histogram {
 
 /// The index of the bin `2^shift` times wider that holds bin `index`.
 fn coarser(index: i64, shift: i32) -> i64 {
-    if shift >= 63 {
+    if shift <= 0 {
+        index
+    } else if shift >= 63 {
         if index < 0 { -1 } else { 0 }
     } else {
         index >> shift
@@ -220,6 +229,16 @@ mod tests {
             right.merge(&of(&values[..split], false));
             assert_eq!(right, whole, "split at {split}, other order");
         }
+    }
+
+    #[test]
+    fn a_corrupt_stored_histogram_merges_without_panicking() {
+        let mut good = of(&[1.0, 2.0, 3.0], true);
+        let corrupt: Histogram =
+            serde_json::from_str(r#"{"floor":0,"exponent":-40,"first":9000000000,"counts":[5,6]}"#)
+                .unwrap();
+        good.merge(&corrupt);
+        assert!(good.bins().iter().map(|b| b.count).sum::<u64>() >= 3);
     }
 
     #[test]
