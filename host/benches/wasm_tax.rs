@@ -24,7 +24,7 @@ use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
 use qualityd::runtime::{Grants, Plugin, Runtime};
 
 fn main() {
-    qualityd::logging::init();
+    qualityd::logging::init(qualityd::logging::LogFormat::Human, "warn");
     let rows: usize = env_or("ROWS", 1_000_000);
     let rounds: usize = env_or("ROUNDS", 3);
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();

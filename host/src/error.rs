@@ -110,6 +110,67 @@ pub enum Error {
         reason: String,
     },
 
+    /// The daemon's config is wrong.
+    #[error("{}: {reason}", config_place(path, *line, key))]
+    Config {
+        /// The config file.
+        path: PathBuf,
+        /// The line of the problem, when known.
+        line: Option<usize>,
+        /// The key (`datastores.orders.schedule.profile`), when known.
+        key: String,
+        /// What is wrong and what to write instead.
+        reason: String,
+    },
+
+    /// The state store cannot be opened, read or written.
+    #[error("state store {path}: {reason}")]
+    Store {
+        /// The store's file.
+        path: PathBuf,
+        /// What failed, and what to do.
+        reason: String,
+    },
+
+    /// A datastore named by the user is not configured.
+    #[error("no datastore named `{name}` is configured; the config has: {known}")]
+    NoSuchDatastore {
+        /// The name asked for.
+        name: String,
+        /// The datastores configured.
+        known: String,
+    },
+
+    /// A datastore's plugin has no version serving.
+    #[error(
+        "plugin `{name}` is not loaded: put {name}.wasm in {dir}, or see why it failed in GET /plugins/events"
+    )]
+    PluginNotLoaded {
+        /// The plugin.
+        name: String,
+        /// The plugin directory.
+        dir: PathBuf,
+    },
+
+    /// The daemon is shutting down and takes no new jobs.
+    #[error("the daemon is shutting down and takes no new jobs; submit it again after the restart")]
+    ShuttingDown,
+
+    /// A container named by the user is not in the datastore.
+    #[error("datastore {datastore} has no container `{container}`; it has: {known}")]
+    NoSuchContainer {
+        /// The datastore.
+        datastore: String,
+        /// The name asked for.
+        container: String,
+        /// The containers it has.
+        known: String,
+    },
+
+    /// The operation was cancelled before it finished.
+    #[error("cancelled: {0}")]
+    Cancelled(String),
+
     /// A bug in qualityd itself.
     #[error("internal error: {0}; please report it")]
     Internal(String),
@@ -128,7 +189,26 @@ impl Error {
             Error::MalformedIpc { .. } => "ipc".into(),
             Error::SchemaMismatch { .. } => "schema-mismatch".into(),
             Error::Cache { .. } => "cache".into(),
+            Error::Config { .. } => "config".into(),
+            Error::Store { .. } => "store".into(),
+            Error::NoSuchContainer { .. } => "no-such-container".into(),
+            Error::NoSuchDatastore { .. } => "no-such-datastore".into(),
+            Error::PluginNotLoaded { .. } => "plugin-not-loaded".into(),
+            Error::ShuttingDown => "shutting-down".into(),
+            Error::Cancelled(_) => "cancelled".into(),
             Error::Internal(_) => "internal".into(),
         }
     }
+}
+
+/// `FILE:LINE: `KEY``, as much of it as is known.
+fn config_place(path: &std::path::Path, line: Option<usize>, key: &str) -> String {
+    let mut place = path.display().to_string();
+    if let Some(line) = line {
+        place.push_str(&format!(":{line}:"));
+    }
+    if !key.is_empty() {
+        place.push_str(&format!(" `{key}`"));
+    }
+    place
 }

@@ -10,14 +10,20 @@
 //! - [`profile`]: field profiles built in one pass and merged across partitions.
 //! - [`operation`]: operations over a datastore (profile) that tie the two together.
 //! - [`report`]: how profiles are shown to people (tables) and programs (JSON).
+//! - [`config`], [`store`], [`daemon`], [`api`]: the daemon (`qualityd serve`): its config
+//!   file, its SQLite state, hot-reloaded plugins and jobs, and its HTTP API.
 #![deny(missing_docs)]
 
+pub mod api;
+pub mod config;
 pub mod contract;
+pub mod daemon;
 pub mod error;
 pub mod logging;
 pub mod operation;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod store;
 
 pub use error::{Error, Result};

@@ -1,5 +1,6 @@
-//! The `qualityd` command line: `profile` a file or directory through a connector plugin,
-//! list `plugins`. Errors end here, as one line on stderr and a non-zero exit code.
+//! The `qualityd` command line: `serve` (the daemon), `profile` a file or directory through a
+//! connector plugin, list `plugins`. Errors end here, as one line on stderr and a non-zero
+//! exit code.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -9,7 +10,9 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::{Parser, Subcommand, ValueEnum};
+use qualityd::config::Config;
 use qualityd::contract::Setting;
+use qualityd::logging::LogFormat;
 use qualityd::operation::{self, Datastore, ProfileOptions, Progress, Sample};
 use qualityd::report::{self, ProfileReport};
 use qualityd::runtime::{Grants, Runtime};
@@ -23,6 +26,9 @@ use qualityd::runtime::{Grants, Runtime};
 struct Cli {
     #[command(subcommand)]
     command: Command,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Human, env = "QUALITYD_LOG_FORMAT")]
+    log_format: LogFormat,
 }
 
 #[derive(clap::Args)]
@@ -41,6 +47,12 @@ struct PluginArgs {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the daemon: serve the HTTP API, run scheduled jobs, hot-reload plugins.
+    Serve {
+        /// The daemon's config file.
+        #[arg(long, short, env = "QUALITYD_CONFIG", default_value = "qualityd.toml")]
+        config: PathBuf,
+    },
     /// Profile the files in PATH (a file or a directory) and print a profile per container.
     Profile {
         /// A data file (CSV, TSV, JSON, NDJSON, Parquet, Avro, XLSX; CSV and JSON also .gz or
@@ -91,8 +103,10 @@ enum Format {
 }
 
 fn main() -> ExitCode {
-    qualityd::logging::init();
-    match run(Cli::parse()) {
+    let cli = Cli::parse();
+    let daemon = matches!(cli.command, Command::Serve { .. });
+    qualityd::logging::init(cli.log_format, if daemon { "info" } else { "warn" });
+    match run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e:#}");
@@ -120,6 +134,16 @@ fn runtime(args: &PluginArgs) -> anyhow::Result<Arc<Runtime>> {
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
+        Command::Serve { config } => {
+            let config = Config::load(&config)?;
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .thread_name("qualityd-async")
+                .build()
+                .context("starting the async runtime")?;
+            runtime.block_on(qualityd::daemon::serve(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Profile {
             path,
             format,

@@ -2,14 +2,18 @@
 //! link of wasmtime and arrow instead of one per file. The tests build the real plugins first
 //! and talk to them through the real runtime.
 
+mod daemon_process;
 mod support;
 
 mod artifact_cache;
 mod bad_input;
 mod cli;
 mod csv_profile;
+mod daemon_api;
+mod daemon_lifecycle;
 mod formats;
 mod grouping;
+mod hot_reload;
 mod incremental;
 mod partitions;
 mod profile_options;

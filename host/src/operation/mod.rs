@@ -1,11 +1,13 @@
 //! Operations over a datastore. Each runs its plugin calls inside the datastore's sandbox,
 //! spreads partitions over cores (one plugin instance per partition) and reports progress.
 
+mod catalog;
 mod datastore;
 mod profile;
 mod progress;
 mod sample;
 
+pub use catalog::catalog;
 pub use datastore::Datastore;
 pub use profile::{ContainerOutcome, ProfileOptions, profile};
 pub use progress::{Progress, ProgressSnapshot};

@@ -28,6 +28,8 @@ pub struct ProfileOptions {
     /// Profile at most this many rows of each container: its first rows, partition by
     /// partition in order.
     pub limit: Option<u64>,
+    /// Profile only the containers with these names (all when `None`).
+    pub containers: Option<Vec<String>>,
 }
 
 impl Default for ProfileOptions {
@@ -38,6 +40,7 @@ impl Default for ProfileOptions {
             fields: None,
             sample: None,
             limit: None,
+            containers: None,
         }
     }
 }
@@ -79,6 +82,20 @@ pub fn profile(
     let mut session = datastore.open()?;
     session.check()?;
     let mut containers = session.discover()?;
+    if let Some(wanted) = &options.containers {
+        if let Some(missing) = wanted
+            .iter()
+            .find(|w| !containers.iter().any(|c| &c.name == *w))
+        {
+            let names: Vec<&str> = containers.iter().map(|c| c.name.as_str()).collect();
+            return Err(Error::NoSuchContainer {
+                datastore: datastore.name.clone(),
+                container: missing.clone(),
+                known: names.join(", "),
+            });
+        }
+        containers.retain(|c| wanted.contains(&c.name));
+    }
     let hint = PartitionHint {
         parallelism: options.parallelism as u32,
         target_bytes: None,
@@ -137,6 +154,7 @@ pub fn profile(
                         let failed = lock(&outcomes)[task.container].is_err();
                         let plan = plans[task.container].as_ref();
                         let partial = match plan {
+                            Some(_) if progress.is_cancelled() => Some(Err(cancelled())),
                             Some(plan) if !failed && remaining != Some(0) => {
                                 let read = PartitionRead {
                                     container,
@@ -167,6 +185,9 @@ pub fn profile(
     let outcomes = outcomes
         .into_inner()
         .map_err(|_| Error::Internal("a profile worker panicked".into()))?;
+    if progress.is_cancelled() {
+        return Err(cancelled());
+    }
     Ok(containers
         .iter()
         .zip(outcomes)
@@ -175,6 +196,10 @@ pub fn profile(
             result,
         })
         .collect())
+}
+
+fn cancelled() -> Error {
+    Error::Cancelled("the profile was stopped before it finished".into())
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
@@ -247,6 +272,9 @@ impl PartitionRead<'_> {
         let mut counted_bytes = 0;
         let mut wanted = self.limit.unwrap_or(u64::MAX);
         while let Some(batch) = reader.next() {
+            if progress.is_cancelled() {
+                return Err(cancelled());
+            }
             let batch = batch?;
             progress.add_rows(batch.num_rows() as u64, reader.bytes() - counted_bytes);
             counted_bytes = reader.bytes();

@@ -1,6 +1,9 @@
-//! Progress of an operation, counted by its workers and read by whoever shows it.
+//! Progress of an operation, counted by its workers and read by whoever shows it; and the
+//! flag that cancels it, which the workers check between batches.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+
+use serde::Serialize;
 
 /// Counters shared by an operation's workers.
 #[derive(Debug, Default)]
@@ -9,10 +12,11 @@ pub struct Progress {
     bytes: AtomicU64,
     partitions_done: AtomicU64,
     partitions_total: AtomicU64,
+    cancelled: AtomicBool,
 }
 
 /// The counters at one moment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct ProgressSnapshot {
     /// Records read.
     pub rows: u64,
@@ -36,6 +40,17 @@ impl Progress {
 
     pub(crate) fn finish_partition(&self) {
         self.partitions_done.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Ask the operation to stop: its workers stop at their next batch and it fails with
+    /// [`crate::Error::Cancelled`].
+    pub fn cancel(&self) {
+        self.cancelled.store(true, Ordering::Relaxed);
+    }
+
+    /// Whether [`Progress::cancel`] was called.
+    pub fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::Relaxed)
     }
 
     /// Read the counters.

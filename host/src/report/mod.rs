@@ -66,7 +66,8 @@ impl ContainerReport {
         }
     }
 
-    fn of(profile: &ContainerProfile) -> Self {
+    /// The report of a profile.
+    pub fn of(profile: &ContainerProfile) -> Self {
         ContainerReport {
             name: profile.name.clone(),
             rows: profile.rows,

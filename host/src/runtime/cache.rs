@@ -27,7 +27,7 @@ impl ArtifactCache {
     pub fn new(dir: &Path, engine: &Engine) -> Result<Self> {
         std::fs::create_dir_all(dir).map_err(|e| Error::Cache {
             path: dir.to_path_buf(),
-            reason: format!("cannot create it: {e}; pass another --cache-dir"),
+            reason: format!("cannot create it: {e}; choose another cache directory (`--cache-dir`, or `cache_dir` in qualityd.toml)"),
         })?;
         let mut hasher = DefaultHasher::new();
         engine.precompile_compatibility_hash().hash(&mut hasher);

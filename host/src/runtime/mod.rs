@@ -10,6 +10,7 @@ mod cache;
 mod plugin;
 mod sandbox;
 mod session;
+mod stats;
 mod stream;
 
 use std::path::{Path, PathBuf};
@@ -20,9 +21,10 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
-pub use plugin::{LoadSource, Plugin};
+pub use plugin::{LoadSource, Plugin, sha256_hex};
 pub use sandbox::{Grants, SessionState};
 pub use session::{DiscoveredContainer, PluginSession};
+pub use stats::{CallCounts, CallStats};
 pub use stream::BatchReader;
 
 use crate::contract;
@@ -36,6 +38,7 @@ pub struct Runtime {
     engine: Engine,
     linker: Linker<SessionState>,
     cache: ArtifactCache,
+    calls: CallStats,
 }
 
 impl Runtime {
@@ -57,6 +60,7 @@ impl Runtime {
             engine,
             linker,
             cache,
+            calls: CallStats::default(),
         }))
     }
 
@@ -75,6 +79,12 @@ impl Runtime {
         Plugin::load(self, path).map(Arc::new)
     }
 
+    /// Load a plugin from `bytes`, the contents of the file `path` (read once by the caller,
+    /// who may have hashed them already).
+    pub fn load_bytes(self: &Arc<Self>, path: &Path, bytes: &[u8]) -> Result<Arc<Plugin>> {
+        Plugin::from_bytes(self, path, bytes).map(Arc::new)
+    }
+
     /// Load the plugin named `name` (the file `NAME.wasm`) from a plugin directory.
     pub fn load_named(self: &Arc<Self>, dir: &Path, name: &str) -> Result<Arc<Plugin>> {
         let path = dir.join(format!("{name}.wasm"));
@@ -85,6 +95,11 @@ impl Runtime {
             });
         }
         self.load(&path)
+    }
+
+    /// Counters of every plugin call made through this runtime.
+    pub fn call_stats(&self) -> &CallStats {
+        &self.calls
     }
 
     pub(crate) fn engine(&self) -> &Engine {

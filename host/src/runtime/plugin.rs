@@ -46,20 +46,25 @@ fn describe_grants() -> Grants {
 
 impl Plugin {
     pub(crate) fn load(runtime: &Arc<Runtime>, path: &Path) -> Result<Self> {
-        let span = tracing::info_span!("plugin.load", path = %path.display());
-        let _entered = span.enter();
-        let started = Instant::now();
         let bytes = std::fs::read(path).map_err(|e| Error::Path {
             path: path.to_path_buf(),
             reason: format!("cannot read the plugin: {e}"),
         })?;
-        check_component_header(path, &bytes)?;
-        let sha256 = hex(&Sha256::digest(&bytes));
+        Plugin::from_bytes(runtime, path, &bytes)
+    }
+
+    /// Load a plugin from the contents of its file `path`.
+    pub(crate) fn from_bytes(runtime: &Arc<Runtime>, path: &Path, bytes: &[u8]) -> Result<Self> {
+        let span = tracing::info_span!("plugin.load", path = %path.display());
+        let _entered = span.enter();
+        let started = Instant::now();
+        check_component_header(path, bytes)?;
+        let sha256 = sha256_hex(bytes);
         let engine = runtime.engine();
         let (component, load_source) = match runtime.cache().get(engine, &sha256) {
             Some(component) => (component, LoadSource::Cached),
             None => {
-                let component = Component::new(engine, &bytes).map_err(|e| Error::PluginLoad {
+                let component = Component::new(engine, bytes).map_err(|e| Error::PluginLoad {
                     path: path.to_path_buf(),
                     reason: format!("it does not compile: {e:#}"),
                 })?;
@@ -207,6 +212,10 @@ fn check_component_header(path: &Path, bytes: &[u8]) -> Result<()> {
     }
 }
 
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+/// The SHA-256 of a plugin file, in hex: how the registry and the cache tell versions apart.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }

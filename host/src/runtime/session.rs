@@ -12,6 +12,7 @@ use arrow::ipc::reader::StreamReader;
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
+use super::stats::CallEnd;
 use super::{BatchReader, Grants, Plugin, SessionState};
 use crate::contract::{self, ContainerKind, Partition, PartitionHint, PluginError, ReadRequest};
 use crate::error::PluginLabel;
@@ -129,7 +130,18 @@ impl PluginSession {
         let span = tracing::debug_span!("plugin.call", plugin = %label, call);
         let _entered = span.enter();
         self.store.set_epoch_deadline(self.grants.deadline_ticks());
-        match f(&self.bindings, &mut self.store, self.session) {
+        let started = std::time::Instant::now();
+        let outcome = f(&self.bindings, &mut self.store, self.session);
+        let end = match &outcome {
+            Ok(Ok(_)) => CallEnd::Ok,
+            Ok(Err(_)) => CallEnd::Error,
+            Err(_) => CallEnd::Trap,
+        };
+        self.plugin
+            .runtime()
+            .call_stats()
+            .record(end, started.elapsed());
+        match outcome {
             Ok(Ok(value)) => Ok(value),
             Ok(Err(error)) => Err(Error::Plugin {
                 plugin: label,

@@ -10,6 +10,9 @@
 //! - `panic`: `discover` panics.
 //! - `spin`: `discover` loops forever.
 //! - `hog`: `discover` allocates memory until it is refused.
+//! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
+//!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
+//!   read is in flight.
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -31,6 +34,8 @@ qualityd_plugin_sdk::bindings::export_bindings!(Hostile with_types_in qualityd_p
 struct HostileSession {
     mode: String,
     target: String,
+    batches: u32,
+    pause: std::time::Duration,
 }
 
 enum Stream {
@@ -65,6 +70,8 @@ impl Guest for Hostile {
             settings: vec![
                 text_setting("mode", "Which misbehaviour to show."),
                 text_setting("target", "The path `read-file` tries to open."),
+                text_setting("batches", "How many batches `slow` sends."),
+                text_setting("pause_ms", "How long `slow` pauses before each batch."),
                 SettingSpec {
                     name: "path".into(),
                     type_: SettingType::Path,
@@ -86,9 +93,17 @@ impl Guest for Hostile {
                 .map(|s| s.value.clone())
                 .unwrap_or_default()
         };
+        let number = |name: &str, default: u32| match get(name).as_str() {
+            "" => Ok(default),
+            text => text.parse().map_err(|_| {
+                Error::config(format!("`{name}` must be a whole number, not `{text}`"))
+            }),
+        };
         Ok(Session::new(HostileSession {
             mode: get("mode"),
             target: get("target"),
+            batches: number("batches", 20)?,
+            pause: std::time::Duration::from_millis(number("pause_ms", 100)?.into()),
         }))
     }
 }
@@ -158,18 +173,33 @@ impl GuestSession for HostileSession {
                     .map_err(|e| Error::internal(e.to_string()))?;
                 ipc_stream(schema, batch)
             }
-            _ => {
-                let column = Arc::new(Int64Array::from(vec![1, 2, 3]));
-                let batch = RecordBatch::try_new(announced(), vec![column])
-                    .map_err(|e| Error::internal(e.to_string()))?;
-                ipc_stream(announced(), batch)
+            "slow" => {
+                let batch = numbers()?;
+                let pause = self.pause;
+                let batches = (0..self.batches).map(move |_| {
+                    std::thread::sleep(pause);
+                    Ok(batch.clone())
+                });
+                Stream::Ipc(Box::new(std::cell::RefCell::new(IpcStream::new(
+                    qualityd_plugin_sdk::Batches {
+                        schema: announced(),
+                        batches: Box::new(batches),
+                        filter_applied: false,
+                    },
+                ))))
             }
+            _ => ipc_stream(announced(), numbers()?),
         };
         Ok(ReadResponse {
             stream: BatchStream::new(stream),
             filter_applied: false,
         })
     }
+}
+
+fn numbers() -> Result<RecordBatch, Error> {
+    let column = Arc::new(Int64Array::from(vec![1, 2, 3]));
+    RecordBatch::try_new(announced(), vec![column]).map_err(|e| Error::internal(e.to_string()))
 }
 
 fn ipc_stream(schema: Arc<Schema>, batch: RecordBatch) -> Stream {

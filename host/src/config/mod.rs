@@ -1,0 +1,348 @@
+//! `qualityd.toml`: where the daemon keeps its state and finds its plugins, where it listens,
+//! and the datastores it serves, each with its plugin, settings, sandbox grants and schedules.
+//!
+//! Paths are relative to the config file. Settings may hold `${env:NAME}` and `${file:PATH}`
+//! references ([`ConfigValue`]), resolved here and redacted wherever they could be shown. Any
+//! error names the file, the line and the key.
+
+mod secret;
+
+use std::collections::BTreeMap;
+use std::net::SocketAddr;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+use std::time::Duration;
+
+use croner::Cron;
+use serde::Deserialize;
+use toml::Spanned;
+
+pub use secret::{ConfigValue, REDACTED};
+
+use crate::runtime::Grants;
+use crate::{Error, Result};
+
+/// The daemon's configuration, checked and with its secrets resolved.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The config file it was read from.
+    pub path: PathBuf,
+    /// Its directory, absolute: where relative paths in it (and in settings the plugin
+    /// declares as paths) start from.
+    pub base_dir: PathBuf,
+    /// Where the state store lives (`state.db`).
+    pub state_dir: PathBuf,
+    /// The directory watched for connector plugins (`NAME.wasm`).
+    pub plugin_dir: PathBuf,
+    /// Where compiled plugins are cached [default: `STATE_DIR/artifacts`].
+    pub cache_dir: PathBuf,
+    /// The HTTP API's address.
+    pub listen: SocketAddr,
+    /// How many jobs run at once; more wait, queued.
+    pub max_jobs: usize,
+    /// How long SIGTERM waits for running jobs before cancelling them.
+    pub shutdown_grace: Duration,
+    /// The datastores, by name.
+    pub datastores: Vec<DatastoreConfig>,
+}
+
+/// One configured datastore.
+#[derive(Debug, Clone)]
+pub struct DatastoreConfig {
+    /// Its name (the key under `[datastores]`).
+    pub name: String,
+    /// The plugin that reads it: the file `PLUGIN_DIR/NAME.wasm`.
+    pub plugin: String,
+    /// The settings its sessions are opened with, by name.
+    pub settings: BTreeMap<String, ConfigValue>,
+    /// What its plugin instances may touch.
+    pub grants: Grants,
+    /// When its catalog and profile run by themselves.
+    pub schedule: Schedules,
+}
+
+/// Cron schedules of a datastore's operations.
+#[derive(Debug, Clone, Default)]
+pub struct Schedules {
+    /// When to refresh the catalog.
+    pub catalog: Option<Schedule>,
+    /// When to profile every container.
+    pub profile: Option<Schedule>,
+}
+
+/// A cron schedule (`minute hour day month weekday`, optionally with seconds first).
+#[derive(Debug, Clone)]
+pub struct Schedule {
+    /// The pattern as written.
+    pub pattern: String,
+    /// The parsed pattern.
+    pub cron: Cron,
+}
+
+impl Schedule {
+    /// The first time after `after` that the schedule fires.
+    pub fn next_after(
+        &self,
+        after: &chrono::DateTime<chrono::Utc>,
+    ) -> Option<chrono::DateTime<chrono::Utc>> {
+        self.cron.find_next_occurrence(after, false).ok()
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    state_dir: Option<Spanned<String>>,
+    plugin_dir: Option<Spanned<String>>,
+    cache_dir: Option<Spanned<String>>,
+    listen: Option<Spanned<String>>,
+    max_jobs: Option<Spanned<usize>>,
+    shutdown_grace_secs: Option<u64>,
+    #[serde(default)]
+    datastores: BTreeMap<String, Spanned<RawDatastore>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawDatastore {
+    plugin: Spanned<String>,
+    #[serde(default)]
+    settings: BTreeMap<String, Spanned<toml::Value>>,
+    #[serde(default)]
+    grants: RawGrants,
+    #[serde(default)]
+    schedule: RawSchedule,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawGrants {
+    #[serde(default)]
+    directories: Vec<Spanned<String>>,
+    #[serde(default)]
+    hosts: Vec<Spanned<String>>,
+    memory_mib: Option<Spanned<u64>>,
+    call_timeout_secs: Option<Spanned<u64>>,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawSchedule {
+    catalog: Option<Spanned<String>>,
+    profile: Option<Spanned<String>>,
+}
+
+/// The default HTTP address: loopback only.
+pub const DEFAULT_LISTEN: &str = "127.0.0.1:8432";
+
+impl Config {
+    /// Read and check the config file at `path`.
+    pub fn load(path: &Path) -> Result<Config> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::Path {
+            path: path.to_path_buf(),
+            reason: format!("cannot read the config: {e}"),
+        })?;
+        Config::parse(path, &text)
+    }
+
+    /// Check the config `text`, read from `path` (relative paths start from its directory).
+    pub fn parse(path: &Path, text: &str) -> Result<Config> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
+            path: path.to_path_buf(),
+            line: e.span().map(|span| line_of(text, &span)),
+            key: String::new(),
+            reason: e.message().to_owned(),
+        })?;
+        // Paths in the config start from its directory, made absolute: plugins get absolute
+        // paths (the sandbox grants directories by their full path).
+        let parent = match path.parent() {
+            Some(parent) if !parent.as_os_str().is_empty() => parent,
+            _ => Path::new("."),
+        };
+        let base = parent
+            .canonicalize()
+            .or_else(|_| std::path::absolute(parent))
+            .unwrap_or_else(|_| parent.to_path_buf());
+        let at = |span: &Range<usize>, key: &str, reason: String| Error::Config {
+            path: path.to_path_buf(),
+            line: Some(line_of(text, span)),
+            key: key.to_owned(),
+            reason,
+        };
+        let dir = |value: &Option<Spanned<String>>, default: &str| {
+            base.join(value.as_ref().map_or(default, |v| v.get_ref().as_str()))
+        };
+        let state_dir = dir(&raw.state_dir, "state");
+        let listen = match &raw.listen {
+            Some(listen) => listen.get_ref().parse().map_err(|e| {
+                at(
+                    &listen.span(),
+                    "listen",
+                    format!(
+                        "`{}` is not an address ({e}); write IP:PORT, e.g. {DEFAULT_LISTEN}",
+                        listen.get_ref()
+                    ),
+                )
+            })?,
+            None => DEFAULT_LISTEN.parse().expect("the default address parses"),
+        };
+        let max_jobs = match &raw.max_jobs {
+            Some(max) if *max.get_ref() == 0 => {
+                return Err(at(&max.span(), "max_jobs", "must be at least 1".into()));
+            }
+            Some(max) => *max.get_ref(),
+            None => 2,
+        };
+        let mut datastores = Vec::with_capacity(raw.datastores.len());
+        for (name, datastore) in &raw.datastores {
+            let key = format!("datastores.{name}");
+            if name.is_empty()
+                || !name
+                    .chars()
+                    .all(|c| c.is_ascii_alphanumeric() || "-_.".contains(c))
+            {
+                return Err(at(
+                    &datastore.span(),
+                    &key,
+                    "a datastore name may hold only letters, digits, `-`, `_` and `.`".into(),
+                ));
+            }
+            datastores.push(datastore_config(
+                name,
+                datastore.get_ref(),
+                &base,
+                &key,
+                &at,
+            )?);
+        }
+        Ok(Config {
+            path: path.to_path_buf(),
+            base_dir: base.clone(),
+            cache_dir: raw
+                .cache_dir
+                .as_ref()
+                .map_or_else(|| state_dir.join("artifacts"), |d| base.join(d.get_ref())),
+            state_dir,
+            plugin_dir: dir(&raw.plugin_dir, "plugins"),
+            listen,
+            max_jobs,
+            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(30)),
+            datastores,
+        })
+    }
+
+    /// The datastore named `name`.
+    pub fn datastore(&self, name: &str) -> Option<&DatastoreConfig> {
+        self.datastores.iter().find(|d| d.name == name)
+    }
+
+    /// The datastore named `name`, or an error that lists the configured ones.
+    pub fn configured(&self, name: &str) -> Result<&DatastoreConfig> {
+        self.datastore(name).ok_or_else(|| Error::NoSuchDatastore {
+            name: name.to_owned(),
+            known: (self.datastores.iter())
+                .map(|d| d.name.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
+
+fn datastore_config(
+    name: &str,
+    raw: &RawDatastore,
+    base: &Path,
+    key: &str,
+    at: &impl Fn(&Range<usize>, &str, String) -> Error,
+) -> Result<DatastoreConfig> {
+    let mut settings = BTreeMap::new();
+    for (setting, value) in &raw.settings {
+        let setting_key = format!("{key}.settings.{setting}");
+        let text = match value.get_ref() {
+            toml::Value::String(s) => s.clone(),
+            toml::Value::Integer(i) => i.to_string(),
+            toml::Value::Float(f) => f.to_string(),
+            toml::Value::Boolean(b) => b.to_string(),
+            other => {
+                return Err(at(
+                    &value.span(),
+                    &setting_key,
+                    format!(
+                        "a setting is a string, number or boolean, not {}",
+                        other.type_str()
+                    ),
+                ));
+            }
+        };
+        let value = ConfigValue::resolve(&text, base)
+            .map_err(|reason| at(&value.span(), &setting_key, reason))?;
+        settings.insert(setting.clone(), value);
+    }
+    let grants = &raw.grants;
+    if let Some(host) = grants.hosts.first() {
+        return Err(at(
+            &host.span(),
+            &format!("{key}.grants.hosts"),
+            "network grants are not enforced by this qualityd yet (they come with the database \
+             connectors); remove them"
+                .into(),
+        ));
+    }
+    let mut directories = Vec::with_capacity(grants.directories.len());
+    for directory in &grants.directories {
+        let full = base.join(directory.get_ref());
+        let canonical = full.canonicalize().map_err(|e| {
+            at(
+                &directory.span(),
+                &format!("{key}.grants.directories"),
+                format!("{}: {e}; a granted directory must exist", full.display()),
+            )
+        })?;
+        directories.push(canonical);
+    }
+    let defaults = Grants::default();
+    let schedule = |value: &Option<Spanned<String>>, operation: &str| {
+        value
+            .as_ref()
+            .map(|pattern| {
+                Cron::from_str(pattern.get_ref())
+                    .map(|cron| Schedule {
+                        pattern: pattern.get_ref().clone(),
+                        cron,
+                    })
+                    .map_err(|e| {
+                        at(&pattern.span(), &format!("{key}.schedule.{operation}"), format!("`{}` is not a cron schedule ({e}); write e.g. \"0 * * * *\" for every hour", pattern.get_ref()))
+                    })
+            })
+            .transpose()
+    };
+    Ok(DatastoreConfig {
+        name: name.to_owned(),
+        plugin: raw.plugin.get_ref().clone(),
+        settings,
+        grants: Grants {
+            directories,
+            memory_bytes: grants
+                .memory_mib
+                .as_ref()
+                .map_or(defaults.memory_bytes, |m| (*m.get_ref() as usize) << 20),
+            call_timeout: grants
+                .call_timeout_secs
+                .as_ref()
+                .map_or(defaults.call_timeout, |t| Duration::from_secs(*t.get_ref())),
+        },
+        schedule: Schedules {
+            catalog: schedule(&raw.schedule.catalog, "catalog")?,
+            profile: schedule(&raw.schedule.profile, "profile")?,
+        },
+    })
+}
+
+/// The 1-based line of a byte offset.
+fn line_of(text: &str, span: &Range<usize>) -> usize {
+    text[..span.start.min(text.len())].matches('\n').count() + 1
+}
+
+#[cfg(test)]
+mod tests;

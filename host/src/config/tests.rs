@@ -1,0 +1,129 @@
+//! Config parsing: defaults, relative paths, secrets, and errors that name the line and key.
+
+use super::*;
+
+fn parse(text: &str) -> Result<Config> {
+    Config::parse(Path::new("/etc/qualityd/qualityd.toml"), text)
+}
+
+fn error(text: &str) -> String {
+    match parse(text) {
+        Ok(_) => panic!("the config was accepted:\n{text}"),
+        Err(e) => e.to_string(),
+    }
+}
+
+#[test]
+fn defaults_and_relative_paths() {
+    let config = parse("").unwrap();
+    assert_eq!(config.state_dir, Path::new("/etc/qualityd/state"));
+    assert_eq!(config.plugin_dir, Path::new("/etc/qualityd/plugins"));
+    assert_eq!(config.cache_dir, Path::new("/etc/qualityd/state/artifacts"));
+    assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
+    assert_eq!(config.max_jobs, 2);
+    assert!(config.datastores.is_empty());
+}
+
+#[test]
+fn a_relative_config_path_gives_absolute_paths() {
+    let config = Config::parse(Path::new("qualityd.toml"), "").unwrap();
+    let here = std::env::current_dir().unwrap().canonicalize().unwrap();
+    assert_eq!(config.base_dir, here);
+    assert_eq!(config.state_dir, here.join("state"));
+}
+
+#[test]
+fn a_datastore_with_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    std::fs::create_dir(&data).unwrap();
+    let text = r#"
+listen = "127.0.0.1:9000"
+max_jobs = 3
+
+[datastores.orders]
+plugin = "files"
+settings = { path = "data", header = true, skip = 2 }
+grants = { directories = ["data"], memory_mib = 64, call_timeout_secs = 5 }
+schedule = { catalog = "*/5 * * * *", profile = "0 2 * * *" }
+"#;
+    let config = Config::parse(&dir.path().join("qualityd.toml"), text).unwrap();
+    let orders = config.datastore("orders").unwrap();
+    assert_eq!(orders.plugin, "files");
+    assert_eq!(orders.settings["header"].expose(), "true");
+    assert_eq!(orders.settings["skip"].expose(), "2");
+    assert_eq!(
+        orders.grants.directories,
+        vec![data.canonicalize().unwrap()]
+    );
+    assert_eq!(orders.grants.memory_bytes, 64 << 20);
+    assert_eq!(orders.grants.call_timeout, Duration::from_secs(5));
+    let profile = orders.schedule.profile.as_ref().unwrap();
+    let midnight = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
+        .unwrap()
+        .to_utc();
+    assert_eq!(
+        profile.next_after(&midnight).unwrap().to_rfc3339(),
+        "2026-01-01T02:00:00+00:00"
+    );
+}
+
+#[test]
+fn syntax_and_type_errors_name_the_line() {
+    let message = error("listen = \"127.0.0.1:1\"\nmax_jobs = \"many\"\n");
+    assert!(message.contains(":2:"), "{message}");
+    let message = error("\n\n[datastores.a]\nplugin = \"files\"\ncolour = \"red\"\n");
+    assert!(
+        message.contains(":5:") && message.contains("colour"),
+        "{message}"
+    );
+}
+
+#[test]
+fn semantic_errors_name_the_key_and_line() {
+    let message = error("listen = \"localhost\"");
+    assert!(
+        message.contains(":1:") && message.contains("`listen`"),
+        "{message}"
+    );
+    let message =
+        error("[datastores.a]\nplugin = \"files\"\nschedule = { profile = \"every day\" }\n");
+    assert!(
+        message.contains(":3:") && message.contains("datastores.a.schedule.profile"),
+        "{message}"
+    );
+    let message = error(
+        "[datastores.a]\nplugin = \"files\"\n[datastores.a.settings]\npassword = \"${env:QUALITYD_TEST_UNSET_PASSWORD}\"\n",
+    );
+    assert!(
+        message.contains(":4:") && message.contains("datastores.a.settings.password"),
+        "{message}"
+    );
+    assert!(
+        message.contains("QUALITYD_TEST_UNSET_PASSWORD is not set"),
+        "{message}"
+    );
+    let message = error(
+        "[datastores.a]\nplugin = \"files\"\ngrants = { directories = [\"/no/such/dir\"] }\n",
+    );
+    assert!(
+        message.contains("/no/such/dir") && message.contains(":3:"),
+        "{message}"
+    );
+    let message = error("[datastores.\"a b\"]\nplugin = \"files\"\n");
+    assert!(message.contains("datastores.a b"), "{message}");
+    let message = error("max_jobs = 0");
+    assert!(message.contains("at least 1"), "{message}");
+}
+
+#[test]
+fn secrets_never_reach_debug_output() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("token"), "hunter2").unwrap();
+    let text = "[datastores.a]\nplugin = \"files\"\nsettings = { token = \"${file:token}\" }\n";
+    let config = Config::parse(&dir.path().join("q.toml"), text).unwrap();
+    assert_eq!(config.datastores[0].settings["token"].expose(), "hunter2");
+    let debug = format!("{config:?}");
+    assert!(!debug.contains("hunter2"), "{debug}");
+    assert!(debug.contains("${file:token}"), "{debug}");
+}

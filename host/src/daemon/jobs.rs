@@ -1,0 +1,387 @@
+//! Jobs: catalog and profile operations run for the API and the schedules. A job is stored
+//! queued, waits for one of `max_jobs` slots, then runs on a blocking thread (plugin calls
+//! are CPU-bound and never run on the async runtime) with the plugin version serving when it
+//! starts, which it holds to the end. Its partitions spread over the cores. A job can be
+//! cancelled, queued or running; shutting down stops taking jobs, waits for the running ones
+//! up to a grace period, then cancels them.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use tokio::sync::{Notify, Semaphore, watch};
+
+use crate::config::{Config, DatastoreConfig};
+use crate::contract::{Setting, SettingType};
+use crate::operation::{self, Datastore, ProfileOptions, Progress};
+use crate::runtime::Plugin;
+use crate::store::{ContainerFailure, JobKind, JobRecord, JobState, NewJob, Store};
+use crate::{Error, Result};
+
+use super::{Metrics, PluginRegistry};
+
+/// How often the progress of running jobs is written to the store.
+pub const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+
+/// The job runner.
+pub struct Jobs {
+    config: Arc<Config>,
+    store: Arc<Store>,
+    registry: Arc<PluginRegistry>,
+    metrics: Arc<Metrics>,
+    slots: Arc<Semaphore>,
+    active: Mutex<BTreeMap<i64, ActiveJob>>,
+    stopping: AtomicBool,
+    /// Whether the plugins have been loaded once: jobs wait for it before they start.
+    ready: watch::Sender<bool>,
+}
+
+/// A job queued or running in this daemon.
+#[derive(Clone)]
+struct ActiveJob {
+    datastore: String,
+    kind: JobKind,
+    progress: Arc<Progress>,
+    /// Wakes the job while it waits for a slot, when it is cancelled.
+    cancelled: Arc<Notify>,
+    running: bool,
+}
+
+/// How a job ended.
+struct Outcome {
+    state: JobState,
+    error: Option<String>,
+    failures: Vec<ContainerFailure>,
+}
+
+impl Outcome {
+    fn of_error(e: &Error, stopping: bool) -> Self {
+        match e {
+            Error::Cancelled(_) => Outcome {
+                state: JobState::Cancelled,
+                error: Some(if stopping {
+                    "the daemon shut down before the job finished; run it again".into()
+                } else {
+                    "cancelled on request".into()
+                }),
+                failures: Vec::new(),
+            },
+            e => Outcome {
+                state: JobState::Failed,
+                error: Some(e.to_string()),
+                failures: Vec::new(),
+            },
+        }
+    }
+}
+
+impl Jobs {
+    /// A runner of at most `config.max_jobs` jobs at once.
+    pub fn new(
+        config: Arc<Config>,
+        store: Arc<Store>,
+        registry: Arc<PluginRegistry>,
+        metrics: Arc<Metrics>,
+    ) -> Self {
+        Jobs {
+            slots: Arc::new(Semaphore::new(config.max_jobs)),
+            config,
+            store,
+            registry,
+            metrics,
+            active: Mutex::new(BTreeMap::new()),
+            stopping: AtomicBool::new(false),
+            ready: watch::Sender::new(false),
+        }
+    }
+
+    /// Let jobs start: the plugins have been loaded once. Jobs submitted before wait, so
+    /// that none fails for a plugin that is still compiling.
+    pub fn set_ready(&self) {
+        self.ready.send_replace(true);
+    }
+
+    /// Whether [`Jobs::set_ready`] was called.
+    pub fn is_ready(&self) -> bool {
+        *self.ready.borrow()
+    }
+
+    /// Store a job and start it when a slot is free. Must be called within the async runtime.
+    pub fn submit(self: &Arc<Self>, job: NewJob) -> Result<JobRecord> {
+        if self.stopping.load(Ordering::Relaxed) {
+            return Err(Error::ShuttingDown);
+        }
+        self.config.configured(&job.datastore)?;
+        let record = self.store.insert_job(&job)?;
+        let progress = Arc::new(Progress::default());
+        let cancelled = Arc::new(Notify::new());
+        self.lock().insert(
+            record.id,
+            ActiveJob {
+                datastore: job.datastore.clone(),
+                kind: job.kind,
+                progress: progress.clone(),
+                cancelled: cancelled.clone(),
+                running: false,
+            },
+        );
+        tracing::info!(job = record.id, kind = ?job.kind, datastore = %job.datastore, trigger = %job.trigger, "job queued");
+        let jobs = self.clone();
+        let queued = record.clone();
+        tokio::spawn(async move {
+            let mut ready = jobs.ready.subscribe();
+            let slot = tokio::select! {
+                // The semaphore is never closed, and the sender lives as long as `jobs`.
+                slot = async {
+                    let _ = ready.wait_for(|ready| *ready).await;
+                    jobs.slots.clone().acquire_owned().await
+                } => slot.ok(),
+                () = cancelled.notified() => None,
+            };
+            let runner = jobs.clone();
+            // A job cancelled while queued runs just long enough to be stored as cancelled.
+            let ran = tokio::task::spawn_blocking(move || {
+                runner.run(&queued, &progress);
+                drop(slot);
+            })
+            .await;
+            if let Err(e) = ran {
+                tracing::error!(job = record.id, error = %e, "a job's thread panicked");
+                let _ = jobs.store.finish_job(
+                    record.id,
+                    JobState::Failed,
+                    &Default::default(),
+                    Some("internal error: the job's thread panicked; please report it"),
+                    &[],
+                );
+            }
+            jobs.lock().remove(&record.id);
+        });
+        Ok(record)
+    }
+
+    /// Cancel a queued or running job. Returns whether it was still active; a running job
+    /// stops at its next batch.
+    pub fn cancel(&self, id: i64) -> bool {
+        match self.lock().get(&id) {
+            Some(job) => {
+                job.progress.cancel();
+                job.cancelled.notify_one();
+                true
+            }
+            None => false,
+        }
+    }
+
+    /// A job's record with its live progress when it is running here.
+    pub fn with_live_progress(&self, mut record: JobRecord) -> JobRecord {
+        if let Some(job) = self.lock().get(&record.id).filter(|job| job.running) {
+            record.progress = job.progress.snapshot();
+        }
+        record
+    }
+
+    /// Write the progress of every running job to the store, so that a job a crash cuts off
+    /// shows how far it got. The daemon calls this every [`PROGRESS_EVERY`].
+    pub fn save_progress(&self) {
+        let running: Vec<(i64, Arc<Progress>)> = self
+            .lock()
+            .iter()
+            .filter(|(_, job)| job.running)
+            .map(|(id, job)| (*id, job.progress.clone()))
+            .collect();
+        for (id, progress) in running {
+            if let Err(e) = self.store.job_progress(id, &progress.snapshot()) {
+                tracing::warn!(job = id, error = %e, "job progress not saved");
+            }
+        }
+    }
+
+    /// Jobs (running, queued) in this daemon now.
+    pub fn counts(&self) -> (usize, usize) {
+        let active = self.lock();
+        let running = active.values().filter(|j| j.running).count();
+        (running, active.len() - running)
+    }
+
+    /// Whether a job of `kind` on `datastore` is queued or running (schedules skip a beat
+    /// rather than pile up).
+    pub fn is_active(&self, datastore: &str, kind: JobKind) -> bool {
+        self.lock()
+            .values()
+            .any(|j| j.datastore == datastore && j.kind == kind)
+    }
+
+    /// Stop taking jobs, let running ones finish for up to `grace`, then cancel the rest and
+    /// wait for them to stop.
+    pub async fn drain(&self, grace: Duration) {
+        self.stopping.store(true, Ordering::Relaxed);
+        let deadline = Instant::now() + grace;
+        while !self.lock().is_empty() && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let left: Vec<i64> = self.lock().keys().copied().collect();
+        if !left.is_empty() {
+            tracing::warn!(jobs = ?left, "grace period over: cancelling the jobs still running");
+        }
+        for job in self.lock().values() {
+            job.progress.cancel();
+            job.cancelled.notify_one();
+        }
+        while !self.lock().is_empty() {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Run one job to its end and store how it ended. Blocks.
+    fn run(&self, job: &JobRecord, progress: &Progress) {
+        let span =
+            tracing::info_span!("job", id = job.id, kind = ?job.kind, datastore = %job.datastore);
+        let _entered = span.enter();
+        let started = Instant::now();
+        let outcome = if progress.is_cancelled() || self.stopping.load(Ordering::Relaxed) {
+            Outcome::of_error(
+                &Error::Cancelled("before it started".into()),
+                self.stopping.load(Ordering::Relaxed),
+            )
+        } else {
+            if let Some(active) = self.lock().get_mut(&job.id) {
+                active.running = true;
+            }
+            self.execute(job, progress)
+                .unwrap_or_else(|e| Outcome::of_error(&e, self.stopping.load(Ordering::Relaxed)))
+        };
+        let snapshot = progress.snapshot();
+        if let Err(e) = self.store.finish_job(
+            job.id,
+            outcome.state,
+            &snapshot,
+            outcome.error.as_deref(),
+            &outcome.failures,
+        ) {
+            tracing::error!(error = %e, "the job's end was not stored");
+        }
+        self.metrics.count_job(
+            job.kind,
+            outcome.state,
+            snapshot.rows,
+            snapshot.bytes,
+            started.elapsed(),
+        );
+        match &outcome.error {
+            Some(error) => {
+                tracing::warn!(state = ?outcome.state, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {error}")
+            }
+            None => {
+                tracing::info!(state = ?outcome.state, rows = snapshot.rows, failures = outcome.failures.len(), elapsed_ms = started.elapsed().as_millis() as u64, "job ended")
+            }
+        }
+    }
+
+    fn execute(&self, job: &JobRecord, progress: &Progress) -> Result<Outcome> {
+        let config = self.config.configured(&job.datastore)?;
+        let plugin = self
+            .registry
+            .get(&config.plugin)
+            .ok_or_else(|| Error::PluginNotLoaded {
+                name: config.plugin.clone(),
+                dir: self.registry.dir().to_path_buf(),
+            })?;
+        self.store
+            .start_job(job.id, plugin.label(), plugin.sha256())?;
+        let datastore = Datastore {
+            name: config.name.clone(),
+            settings: settings(config, &plugin, &self.config.base_dir),
+            grants: config.grants.clone(),
+            plugin,
+        };
+        match job.kind {
+            JobKind::Catalog => {
+                let entries = operation::catalog(&datastore)?;
+                if progress.is_cancelled() {
+                    return Err(Error::Cancelled(
+                        "the catalog was stopped before it was stored".into(),
+                    ));
+                }
+                self.store
+                    .replace_catalog(&datastore.name, job.id, &entries)?;
+                let failures = entries
+                    .iter()
+                    .filter_map(|e| {
+                        e.error.as_ref().map(|error| ContainerFailure {
+                            container: e.name.clone(),
+                            error: error.clone(),
+                        })
+                    })
+                    .collect();
+                Ok(Outcome {
+                    state: JobState::Succeeded,
+                    error: None,
+                    failures,
+                })
+            }
+            JobKind::Profile => {
+                let options = ProfileOptions {
+                    containers: (!job.containers.is_empty()).then(|| job.containers.clone()),
+                    ..ProfileOptions::default()
+                };
+                let outcomes = operation::profile(&datastore, &options, progress)?;
+                let mut failures = Vec::new();
+                for outcome in &outcomes {
+                    match &outcome.result {
+                        Ok(profile) => {
+                            self.store
+                                .insert_profile(&datastore.name, Some(job.id), profile)?;
+                        }
+                        Err(e) => failures.push(ContainerFailure {
+                            container: outcome.name.clone(),
+                            error: e.to_string(),
+                        }),
+                    }
+                }
+                let state = if !outcomes.is_empty() && failures.len() == outcomes.len() {
+                    JobState::Failed
+                } else {
+                    JobState::Succeeded
+                };
+                let error = (state == JobState::Failed)
+                    .then(|| "no container could be profiled: see failures".to_owned());
+                Ok(Outcome {
+                    state,
+                    error,
+                    failures,
+                })
+            }
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, ActiveJob>> {
+        self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// The settings a datastore's sessions are opened with: secrets resolved, and paths the
+/// plugin declares as paths made absolute from the config file's directory.
+fn settings(config: &DatastoreConfig, plugin: &Plugin, base: &Path) -> Vec<Setting> {
+    config
+        .settings
+        .iter()
+        .map(|(name, value)| {
+            let is_path = plugin
+                .info()
+                .settings
+                .iter()
+                .any(|s| &s.name == name && matches!(s.type_, SettingType::Path));
+            let value = match is_path && Path::new(value.expose()).is_relative() {
+                true => base.join(value.expose()).to_string_lossy().into_owned(),
+                false => value.expose().to_owned(),
+            };
+            Setting {
+                name: name.clone(),
+                value,
+            }
+        })
+        .collect()
+}

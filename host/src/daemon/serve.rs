@@ -1,0 +1,117 @@
+//! `qualityd serve`: open the store, start the HTTP API at once, load the plugins on a
+//! blocking thread (the API answers meanwhile, `/readyz` says when they are loaded), watch
+//! the plugin directory, run the schedules, reload plugins on SIGHUP, and on SIGTERM or
+//! SIGINT drain the jobs and stop.
+
+use std::sync::Arc;
+
+use tokio::signal::unix::{SignalKind, signal};
+
+use crate::api;
+use crate::config::Config;
+use crate::{Error, Result};
+
+use super::{Daemon, scheduler, watcher};
+
+/// The file in the state directory that holds the address the API listens on, written once
+/// it listens (useful with `listen = "127.0.0.1:0"`).
+pub const LISTEN_FILE: &str = "listen.addr";
+
+/// Run the daemon until SIGTERM or SIGINT.
+pub async fn serve(config: Config) -> Result<()> {
+    let daemon = Daemon::open(config)?;
+    let config = daemon.config.clone();
+    let listener = tokio::net::TcpListener::bind(config.listen)
+        .await
+        .map_err(|e| Error::Config {
+            path: config.path.clone(),
+            line: None,
+            key: "listen".into(),
+            reason: format!(
+                "cannot listen on {}: {e}; pick another address or stop what uses it",
+                config.listen
+            ),
+        })?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::Internal(format!("the listening socket has no address: {e}")))?;
+    std::fs::write(config.state_dir.join(LISTEN_FILE), address.to_string()).map_err(|e| {
+        Error::Path {
+            path: config.state_dir.join(LISTEN_FILE),
+            reason: format!("cannot write the listen address: {e}"),
+        }
+    })?;
+    tracing::info!(%address, state = %config.state_dir.display(), plugins = %config.plugin_dir.display(), "qualityd listening");
+
+    // Watch before the first scan, so no change between the two is missed.
+    let _watcher = watcher::watch(daemon.registry.clone())?;
+    let loader = daemon.clone();
+    tokio::task::spawn_blocking(move || {
+        loader.load_plugins();
+        // Schedules start once the plugins are loaded; on a blocking thread of the runtime,
+        // spawning still works.
+        scheduler::start(&loader.jobs, &loader.config.datastores);
+    });
+    tokio::spawn(reload_on_sighup(daemon.clone()));
+    tokio::spawn(save_progress(daemon.clone()));
+
+    axum::serve(listener, api::router(daemon.clone()))
+        .with_graceful_shutdown(drain_on_signal(daemon))
+        .await
+        .map_err(|e| Error::Internal(format!("the HTTP server stopped: {e}")))
+}
+
+async fn save_progress(daemon: Arc<Daemon>) {
+    let mut ticks = tokio::time::interval(super::jobs::PROGRESS_EVERY);
+    loop {
+        ticks.tick().await;
+        let jobs = daemon.jobs.clone();
+        let _ = tokio::task::spawn_blocking(move || jobs.save_progress()).await;
+    }
+}
+
+async fn reload_on_sighup(daemon: Arc<Daemon>) {
+    let Ok(mut hangups) = signal(SignalKind::hangup()) else {
+        tracing::warn!("cannot listen for SIGHUP; use POST /plugins/reload");
+        return;
+    };
+    while hangups.recv().await.is_some() {
+        tracing::info!("SIGHUP: rescanning the plugin directory");
+        let registry = daemon.registry.clone();
+        let _ = tokio::task::spawn_blocking(move || registry.rescan()).await;
+    }
+}
+
+/// Resolves once a stop signal came and the jobs are drained; the server then stops. A
+/// second signal while draining exits at once.
+async fn drain_on_signal(daemon: Arc<Daemon>) {
+    stop_signal().await;
+    let grace = daemon.config.shutdown_grace;
+    tracing::info!(
+        grace_secs = grace.as_secs(),
+        "stopping: no new jobs; waiting for running ones (a second signal stops at once)"
+    );
+    tokio::spawn(async {
+        stop_signal().await;
+        tracing::warn!("second stop signal: exiting now; running jobs will show as interrupted");
+        std::process::exit(130);
+    });
+    daemon.jobs.drain(grace).await;
+    tracing::info!("stopped");
+}
+
+/// SIGTERM or SIGINT.
+async fn stop_signal() {
+    let terminate = async {
+        match signal(SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                terminate.recv().await;
+            }
+            Err(_) => std::future::pending().await,
+        }
+    };
+    tokio::select! {
+        _ = terminate => {},
+        _ = tokio::signal::ctrl_c() => {},
+    }
+}

@@ -1,0 +1,89 @@
+//! The store's schema, as a list of migrations applied in order. `PRAGMA user_version` counts
+//! those applied; a migration is never edited once released, only followed by another.
+
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: datastores, catalogs, profiles, jobs, plugin events.
+    r#"
+    CREATE TABLE datastores (
+        name        TEXT PRIMARY KEY,
+        plugin      TEXT NOT NULL,
+        settings    TEXT NOT NULL,      -- JSON object, secrets as written (references) or redacted
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE TABLE containers (
+        datastore    TEXT NOT NULL,
+        name         TEXT NOT NULL,
+        kind         TEXT NOT NULL,
+        fields       TEXT NOT NULL,     -- JSON array of {name, data_type, nullable}
+        row_estimate INTEGER,
+        byte_size    INTEGER,
+        error        TEXT,
+        job_id       INTEGER,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (datastore, name)
+    );
+    CREATE TABLE jobs (
+        id               INTEGER PRIMARY KEY AUTOINCREMENT,
+        kind             TEXT NOT NULL,
+        datastore        TEXT NOT NULL,
+        containers       TEXT NOT NULL, -- JSON array; empty = all
+        trigger          TEXT NOT NULL,
+        plugin           TEXT,
+        plugin_sha256    TEXT,
+        state            TEXT NOT NULL,
+        partitions_done  INTEGER NOT NULL DEFAULT 0,
+        partitions_total INTEGER NOT NULL DEFAULT 0,
+        rows             INTEGER NOT NULL DEFAULT 0,
+        bytes            INTEGER NOT NULL DEFAULT 0,
+        created_at       INTEGER NOT NULL,
+        started_at       INTEGER,
+        finished_at      INTEGER,
+        error            TEXT,
+        failures         TEXT NOT NULL DEFAULT '[]'  -- JSON array of {container, error}
+    );
+    CREATE INDEX jobs_by_datastore ON jobs (datastore, id);
+    CREATE INDEX jobs_by_state ON jobs (state);
+    CREATE TABLE profiles (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        datastore   TEXT NOT NULL,
+        container   TEXT NOT NULL,
+        job_id      INTEGER REFERENCES jobs (id),
+        profiled_at INTEGER NOT NULL,
+        rows        INTEGER NOT NULL,
+        profile     TEXT NOT NULL       -- JSON of the mergeable ContainerProfile
+    );
+    CREATE INDEX profiles_by_container ON profiles (datastore, container, id);
+    CREATE TABLE plugin_events (
+        id       INTEGER PRIMARY KEY AUTOINCREMENT,
+        at       INTEGER NOT NULL,
+        plugin   TEXT NOT NULL,
+        kind     TEXT NOT NULL,
+        version  TEXT,
+        sha256   TEXT,
+        source   TEXT,
+        elapsed_ms INTEGER,
+        message  TEXT NOT NULL
+    );
+    CREATE INDEX plugin_events_by_plugin ON plugin_events (plugin, id);
+    "#,
+];
+
+/// Apply the migrations this file has not seen yet, each in its own transaction.
+pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
+    let applied: usize = connection.query_row("PRAGMA user_version", [], |row| row.get(0))?;
+    if applied > MIGRATIONS.len() {
+        return Err(rusqlite::Error::InvalidParameterName(format!(
+            "schema version {applied} is newer than this qualityd's {}",
+            MIGRATIONS.len()
+        )));
+    }
+    for (index, migration) in MIGRATIONS.iter().enumerate().skip(applied) {
+        let transaction = connection.transaction()?;
+        transaction.execute_batch(migration)?;
+        transaction.pragma_update(None, "user_version", index + 1)?;
+        transaction.commit()?;
+    }
+    Ok(())
+}
