@@ -13,8 +13,8 @@ use crate::{Error, Result};
 
 use super::{Daemon, scheduler, watcher};
 
-/// The file in the state directory that holds the address the API listens on, written once
-/// it listens (useful with `listen = "127.0.0.1:0"`).
+/// The file in the state directory that holds the address the API listens on, written (whole,
+/// by rename) once it listens: useful with `listen = "127.0.0.1:0"`.
 pub const LISTEN_FILE: &str = "listen.addr";
 
 /// Run the daemon until SIGTERM or SIGINT.
@@ -35,12 +35,17 @@ pub async fn serve(config: Config) -> Result<()> {
     let address = listener
         .local_addr()
         .map_err(|e| Error::Internal(format!("the listening socket has no address: {e}")))?;
-    std::fs::write(config.state_dir.join(LISTEN_FILE), address.to_string()).map_err(|e| {
-        Error::Path {
-            path: config.state_dir.join(LISTEN_FILE),
-            reason: format!("cannot write the listen address: {e}"),
-        }
-    })?;
+    // Written to a temporary file and renamed in, so a reader never sees half an address.
+    let listen_file = config.state_dir.join(LISTEN_FILE);
+    let temporary = config.state_dir.join(format!(".{LISTEN_FILE}.tmp"));
+    std::fs::write(&temporary, address.to_string())
+        .and_then(|()| std::fs::rename(&temporary, &listen_file))
+        .map_err(|e| Error::Path {
+            path: listen_file.clone(),
+            reason: format!(
+                "cannot write the listen address: {e}; check the state directory's permissions"
+            ),
+        })?;
     tracing::info!(%address, state = %config.state_dir.display(), plugins = %config.plugin_dir.display(), "qualityd listening");
 
     // Watch before the first scan, so no change between the two is missed.
