@@ -75,6 +75,33 @@ pub enum Error {
         reason: String,
     },
 
+    /// A plugin declares a capability its datastore does not grant: nothing was called.
+    #[error(
+        "plugin {plugin} needs {capability}, which datastore {datastore} does not grant: {what_to_do}"
+    )]
+    NotGranted {
+        /// The plugin.
+        plugin: PluginLabel,
+        /// The datastore.
+        datastore: String,
+        /// The capability, in words.
+        capability: String,
+        /// How to grant it, or why it cannot be.
+        what_to_do: String,
+    },
+
+    /// A plugin went past a limit of its datastore's grants that does not stop its instance
+    /// (the IPC byte caps); the read is abandoned.
+    #[error("plugin {plugin}: {call} went past a limit: {reason}")]
+    Limit {
+        /// The plugin.
+        plugin: PluginLabel,
+        /// The contract call.
+        call: String,
+        /// The limit, its grant key and what to do.
+        reason: String,
+    },
+
     /// A plugin sent bytes that are not the Arrow IPC it promised.
     #[error("plugin {plugin}: {call} sent malformed Arrow IPC: {reason}")]
     MalformedIpc {
@@ -186,6 +213,8 @@ impl Error {
             Error::PluginLoad { .. } => "plugin-load".into(),
             Error::Plugin { error, .. } => format!("plugin.{}", error.class()),
             Error::PluginTrap { .. } => "trap".into(),
+            Error::Limit { .. } => "limit".into(),
+            Error::NotGranted { .. } => "not-granted".into(),
             Error::MalformedIpc { .. } => "ipc".into(),
             Error::SchemaMismatch { .. } => "schema-mismatch".into(),
             Error::Cache { .. } => "cache".into(),

@@ -161,6 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 directories: Vec::new(),
                 memory_bytes: memory_mib << 20,
                 call_timeout: Duration::from_secs(call_timeout_secs),
+                ..Grants::default()
             };
             if !path.exists() {
                 anyhow::bail!("{}: no such file or directory", path.display());

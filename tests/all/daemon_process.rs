@@ -309,12 +309,24 @@ pub fn sha256(bytes: &[u8]) -> String {
     qualityd::runtime::sha256_hex(bytes)
 }
 
-/// A config with the daemon's basics: a random port, state and plugins in the directory.
+/// A config with the daemon's basics: a random port, state and plugins in the directory,
+/// compiled plugins in the cache all tests share (see [`own_cache`]).
 pub fn config(datastores: &str) -> String {
+    let cache = crate::support::root().join("target/test-artifact-cache");
     format!(
         "listen = \"127.0.0.1:0\"\nstate_dir = \"state\"\nplugin_dir = \"plugins\"\n\
-         shutdown_grace_secs = 30\n\n{datastores}"
+         cache_dir = \"{}\"\nshutdown_grace_secs = 30\n\n{datastores}",
+        cache.display()
     )
+}
+
+/// `config` with the daemon's own artifact cache (in its state directory), empty at first.
+pub fn own_cache(config: &str) -> String {
+    config
+        .lines()
+        .filter(|line| !line.starts_with("cache_dir"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// The files datastore `example` over the copy of `examples/data`.
@@ -326,6 +338,7 @@ pub const EXAMPLE_DATASTORE: &str = "[datastores.example]\nplugin = \"files\"\n\
 pub fn slow_datastore(name: &str, batches: u32, pause_ms: u32) -> String {
     format!(
         "[datastores.{name}]\nplugin = \"hostile\"\n\
-         settings = {{ mode = \"slow\", batches = {batches}, pause_ms = {pause_ms} }}\n"
+         settings = {{ mode = \"slow\", batches = {batches}, pause_ms = {pause_ms} }}\n\
+         grants = {{ directories = [\"plugins\"] }}\n"
     )
 }

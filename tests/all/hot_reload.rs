@@ -7,7 +7,7 @@
 use serde_json::{Value, json};
 
 use crate::daemon_process::{
-    DaemonProcess, config, install_plugin, plugin_variant, sha256, slow_datastore,
+    DaemonProcess, config, install_plugin, own_cache, plugin_variant, sha256, slow_datastore,
 };
 
 /// The plugin file in the daemon's plugin directory.
@@ -181,7 +181,7 @@ fn a_directory_that_starts_empty_takes_plugins_as_they_arrive() {
 
 #[test]
 fn a_restart_takes_the_compiled_artifact_from_the_cache() {
-    let mut daemon = DaemonProcess::start(&config(&datastores()), &["hostile"]);
+    let mut daemon = DaemonProcess::start(&own_cache(&config(&datastores())), &["hostile"]);
     let first = daemon.serving("hostile").unwrap();
     assert_eq!(first["load_source"], "compiled", "{first}");
     daemon.signal("TERM");
@@ -197,4 +197,66 @@ fn a_restart_takes_the_compiled_artifact_from_the_cache() {
         (Some("loaded"), Some("cached")),
         "{loaded}"
     );
+}
+
+#[test]
+fn a_hundred_swaps_under_continuous_reads_fail_no_read() {
+    let daemon = DaemonProcess::start(&config(&slow_datastore("steady", 4, 10)), &["hostile"]);
+    let path = hostile_path(&daemon);
+    let versions = [
+        std::fs::read(&path).unwrap(),
+        plugin_variant("hostile", "b"),
+    ];
+    // Compile the second version once; every swap after takes an artifact from the cache.
+    rename_in(&path, &versions[1]);
+    wait_serving(&daemon, &sha256(&versions[1]));
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let jobs: Vec<Value> = std::thread::scope(|scope| {
+        let readers: Vec<_> = (0..2)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut ended = Vec::new();
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        ended.push(run(&daemon, "steady"));
+                    }
+                    ended
+                })
+            })
+            .collect();
+        for swap in 0..100 {
+            let bytes = &versions[swap % 2];
+            rename_in(&path, bytes);
+            wait_serving(&daemon, &sha256(bytes));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        readers
+            .into_iter()
+            .flat_map(|reader| reader.join().unwrap())
+            .collect()
+    });
+
+    let failed: Vec<&Value> = jobs.iter().filter(|j| j["state"] != "succeeded").collect();
+    assert!(
+        failed.is_empty(),
+        "{} of {} reads failed: {failed:?}",
+        failed.len(),
+        jobs.len()
+    );
+    assert!(jobs.iter().all(|j| j["progress"]["rows"] == 12));
+    let on = |version: &[u8]| {
+        jobs.iter()
+            .filter(|j| j["plugin_sha256"] == sha256(version))
+            .count()
+    };
+    assert!(
+        on(&versions[0]) > 0 && on(&versions[1]) > 0,
+        "reads ran on both versions: {} and {} of {}",
+        on(&versions[0]),
+        on(&versions[1]),
+        jobs.len()
+    );
+    let metrics = daemon.get("/metrics").body;
+    let swapped = "qualityd_plugin_reloads_total{plugin=\"hostile\",outcome=\"swapped\"} 101";
+    assert!(metrics.as_str().unwrap().contains(swapped), "{metrics}");
 }

@@ -28,6 +28,9 @@ struct GrantsView {
     directories: Vec<String>,
     memory_mib: usize,
     call_timeout_secs: u64,
+    ipc_chunk_mib: usize,
+    ipc_batch_mib: usize,
+    job_timeout_secs: u64,
 }
 
 #[derive(Serialize)]
@@ -74,6 +77,9 @@ fn view(daemon: &Daemon, config: &DatastoreConfig) -> DatastoreView {
                 .collect(),
             memory_mib: config.grants.memory_bytes >> 20,
             call_timeout_secs: config.grants.call_timeout.as_secs(),
+            ipc_chunk_mib: config.grants.ipc_chunk_bytes >> 20,
+            ipc_batch_mib: config.grants.ipc_batch_bytes >> 20,
+            job_timeout_secs: config.grants.job_timeout.as_secs(),
         },
         schedule: ScheduleView {
             catalog: config.schedule.catalog.as_ref().map(|s| s.pattern.clone()),

@@ -124,6 +124,9 @@ struct RawGrants {
     hosts: Vec<Spanned<String>>,
     memory_mib: Option<Spanned<u64>>,
     call_timeout_secs: Option<Spanned<u64>>,
+    ipc_chunk_mib: Option<Spanned<u64>>,
+    ipc_batch_mib: Option<Spanned<u64>>,
+    job_timeout_secs: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize, Default)]
@@ -302,6 +305,15 @@ fn datastore_config(
         directories.push(canonical);
     }
     let defaults = Grants::default();
+    // A limit of 0 would stop everything at once: refuse it where it is written.
+    let limit = |value: &Option<Spanned<u64>>, name: &str| match value {
+        Some(v) if *v.get_ref() == 0 => Err(at(
+            &v.span(),
+            &format!("{key}.grants.{name}"),
+            "must be at least 1; leave it out for the default".into(),
+        )),
+        v => Ok(v.as_ref().map(|v| *v.get_ref())),
+    };
     let schedule = |value: &Option<Spanned<String>>, operation: &str| {
         value
             .as_ref()
@@ -323,14 +335,16 @@ fn datastore_config(
         settings,
         grants: Grants {
             directories,
-            memory_bytes: grants
-                .memory_mib
-                .as_ref()
-                .map_or(defaults.memory_bytes, |m| (*m.get_ref() as usize) << 20),
-            call_timeout: grants
-                .call_timeout_secs
-                .as_ref()
-                .map_or(defaults.call_timeout, |t| Duration::from_secs(*t.get_ref())),
+            memory_bytes: limit(&grants.memory_mib, "memory_mib")?
+                .map_or(defaults.memory_bytes, |m| (m as usize) << 20),
+            call_timeout: limit(&grants.call_timeout_secs, "call_timeout_secs")?
+                .map_or(defaults.call_timeout, Duration::from_secs),
+            ipc_chunk_bytes: limit(&grants.ipc_chunk_mib, "ipc_chunk_mib")?
+                .map_or(defaults.ipc_chunk_bytes, |m| (m as usize) << 20),
+            ipc_batch_bytes: limit(&grants.ipc_batch_mib, "ipc_batch_mib")?
+                .map_or(defaults.ipc_batch_bytes, |m| (m as usize) << 20),
+            job_timeout: limit(&grants.job_timeout_secs, "job_timeout_secs")?
+                .map_or(defaults.job_timeout, Duration::from_secs),
         },
         schedule: Schedules {
             catalog: schedule(&raw.schedule.catalog, "catalog")?,

@@ -44,7 +44,7 @@ max_jobs = 3
 [datastores.orders]
 plugin = "files"
 settings = { path = "data", header = true, skip = 2 }
-grants = { directories = ["data"], memory_mib = 64, call_timeout_secs = 5 }
+grants = { directories = ["data"], memory_mib = 64, call_timeout_secs = 5, ipc_chunk_mib = 8, ipc_batch_mib = 32, job_timeout_secs = 600 }
 schedule = { catalog = "*/5 * * * *", profile = "0 2 * * *" }
 "#;
     let config = Config::parse(&dir.path().join("qualityd.toml"), text).unwrap();
@@ -57,6 +57,9 @@ schedule = { catalog = "*/5 * * * *", profile = "0 2 * * *" }
         vec![data.canonicalize().unwrap()]
     );
     assert_eq!(orders.grants.memory_bytes, 64 << 20);
+    assert_eq!(orders.grants.ipc_chunk_bytes, 8 << 20);
+    assert_eq!(orders.grants.ipc_batch_bytes, 32 << 20);
+    assert_eq!(orders.grants.job_timeout, Duration::from_secs(600));
     assert_eq!(orders.grants.call_timeout, Duration::from_secs(5));
     let profile = orders.schedule.profile.as_ref().unwrap();
     let midnight = chrono::DateTime::parse_from_rfc3339("2026-01-01T00:00:00Z")
@@ -112,6 +115,11 @@ fn semantic_errors_name_the_key_and_line() {
     );
     let message = error("[datastores.\"a b\"]\nplugin = \"files\"\n");
     assert!(message.contains("datastores.a b"), "{message}");
+    let message = error("[datastores.a]\nplugin = \"files\"\ngrants = { job_timeout_secs = 0 }\n");
+    assert!(
+        message.contains(":3:") && message.contains("datastores.a.grants.job_timeout_secs"),
+        "{message}"
+    );
     let message = error("max_jobs = 0");
     assert!(message.contains("at least 1"), "{message}");
 }

@@ -17,7 +17,7 @@ use crate::config::{Config, DatastoreConfig};
 use crate::contract::{Setting, SettingType};
 use crate::operation::{self, Datastore, ProfileOptions, Progress};
 use crate::runtime::Plugin;
-use crate::store::{ContainerFailure, JobKind, JobRecord, JobState, NewJob, Store};
+use crate::store::{ContainerFailure, JobError, JobKind, JobRecord, JobState, NewJob, Store};
 use crate::{Error, Result};
 
 use super::{Metrics, PluginRegistry};
@@ -47,32 +47,65 @@ struct ActiveJob {
     /// Wakes the job while it waits for a slot, when it is cancelled.
     cancelled: Arc<Notify>,
     running: bool,
+    /// When it must have ended (its datastore's `job_timeout`), once it runs.
+    deadline: Option<Instant>,
+    /// Whether it was stopped for passing its deadline.
+    timed_out: bool,
 }
 
 /// How a job ended.
 struct Outcome {
     state: JobState,
-    error: Option<String>,
+    error: Option<JobError>,
     failures: Vec<ContainerFailure>,
 }
 
+fn job_error(code: &str, message: impl Into<String>) -> Option<JobError> {
+    Some(JobError {
+        code: code.to_owned(),
+        message: message.into(),
+    })
+}
+
+/// Why the job was stopped, when it was: the daemon's shutdown, its time limit, or a user.
+#[derive(Clone, Copy)]
+enum StopReason {
+    Request,
+    Shutdown,
+    TimeLimit(Duration),
+}
+
 impl Outcome {
-    fn of_error(e: &Error, stopping: bool) -> Self {
-        match e {
-            Error::Cancelled(_) => Outcome {
-                state: JobState::Cancelled,
-                error: Some(if stopping {
-                    "the daemon shut down before the job finished; run it again".into()
-                } else {
-                    "cancelled on request".into()
-                }),
-                failures: Vec::new(),
-            },
-            e => Outcome {
-                state: JobState::Failed,
-                error: Some(e.to_string()),
-                failures: Vec::new(),
-            },
+    fn of_error(e: &Error, stopped: StopReason) -> Self {
+        let (state, error) = match (e, stopped) {
+            (Error::Cancelled(_), StopReason::TimeLimit(limit)) => (
+                JobState::Failed,
+                job_error(
+                    "time-limit",
+                    format!(
+                        "the job ran past its time limit of {} s (grants.job_timeout_secs) and \
+                         was stopped; raise the limit if the work is legitimate",
+                        limit.as_secs()
+                    ),
+                ),
+            ),
+            (Error::Cancelled(_), StopReason::Shutdown) => (
+                JobState::Cancelled,
+                job_error(
+                    "cancelled",
+                    "the daemon shut down before the job finished; run it again",
+                ),
+            ),
+            (Error::Cancelled(_), StopReason::Request) => (
+                JobState::Cancelled,
+                job_error("cancelled", "cancelled on request"),
+            ),
+            (e, _) => (JobState::Failed, job_error(&e.class(), e.to_string())),
+        };
+        Outcome {
+            state,
+            error,
+            failures: Vec::new(),
         }
     }
 }
@@ -125,6 +158,8 @@ impl Jobs {
                 progress: progress.clone(),
                 cancelled: cancelled.clone(),
                 running: false,
+                deadline: None,
+                timed_out: false,
             },
         );
         tracing::info!(job = record.id, kind = ?job.kind, datastore = %job.datastore, trigger = %job.trigger, "job queued");
@@ -153,7 +188,11 @@ impl Jobs {
                     record.id,
                     JobState::Failed,
                     &Default::default(),
-                    Some("internal error: the job's thread panicked; please report it"),
+                    job_error(
+                        "internal",
+                        "internal error: the job's thread panicked; please report it",
+                    )
+                    .as_ref(),
                     &[],
                 );
             }
@@ -184,14 +223,24 @@ impl Jobs {
     }
 
     /// Write the progress of every running job to the store, so that a job a crash cuts off
-    /// shows how far it got. The daemon calls this every [`PROGRESS_EVERY`].
+    /// shows how far it got, and stop the jobs past their time limit. The daemon calls this
+    /// every [`PROGRESS_EVERY`].
     pub fn save_progress(&self) {
-        let running: Vec<(i64, Arc<Progress>)> = self
-            .lock()
+        let now = Instant::now();
+        let mut active = self.lock();
+        for (id, job) in active.iter_mut() {
+            if job.deadline.is_some_and(|deadline| now > deadline) && !job.timed_out {
+                tracing::warn!(job = id, "the job passed its time limit: stopping it");
+                job.timed_out = true;
+                job.progress.cancel();
+            }
+        }
+        let running: Vec<(i64, Arc<Progress>)> = active
             .iter()
             .filter(|(_, job)| job.running)
             .map(|(id, job)| (*id, job.progress.clone()))
             .collect();
+        drop(active);
         for (id, progress) in running {
             if let Err(e) = self.store.job_progress(id, &progress.snapshot()) {
                 tracing::warn!(job = id, error = %e, "job progress not saved");
@@ -244,21 +293,26 @@ impl Jobs {
         let outcome = if progress.is_cancelled() || self.stopping.load(Ordering::Relaxed) {
             Outcome::of_error(
                 &Error::Cancelled("before it started".into()),
-                self.stopping.load(Ordering::Relaxed),
+                self.stop_reason(job.id),
             )
         } else {
+            let limit = self
+                .config
+                .datastore(&job.datastore)
+                .map(|d| d.grants.job_timeout);
             if let Some(active) = self.lock().get_mut(&job.id) {
                 active.running = true;
+                active.deadline = limit.map(|limit| started + limit);
             }
             self.execute(job, progress)
-                .unwrap_or_else(|e| Outcome::of_error(&e, self.stopping.load(Ordering::Relaxed)))
+                .unwrap_or_else(|e| Outcome::of_error(&e, self.stop_reason(job.id)))
         };
         let snapshot = progress.snapshot();
         if let Err(e) = self.store.finish_job(
             job.id,
             outcome.state,
             &snapshot,
-            outcome.error.as_deref(),
+            outcome.error.as_ref(),
             &outcome.failures,
         ) {
             tracing::error!(error = %e, "the job's end was not stored");
@@ -272,7 +326,7 @@ impl Jobs {
         );
         match &outcome.error {
             Some(error) => {
-                tracing::warn!(state = ?outcome.state, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {error}")
+                tracing::warn!(state = ?outcome.state, code = %error.code, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {}", error.message)
             }
             None => {
                 tracing::info!(state = ?outcome.state, rows = snapshot.rows, failures = outcome.failures.len(), elapsed_ms = started.elapsed().as_millis() as u64, "job ended")
@@ -313,6 +367,7 @@ impl Jobs {
                         e.error.as_ref().map(|error| ContainerFailure {
                             container: e.name.clone(),
                             error: error.clone(),
+                            code: "unreadable".into(),
                         })
                     })
                     .collect();
@@ -338,6 +393,7 @@ impl Jobs {
                         Err(e) => failures.push(ContainerFailure {
                             container: outcome.name.clone(),
                             error: e.to_string(),
+                            code: e.class(),
                         }),
                     }
                 }
@@ -346,14 +402,36 @@ impl Jobs {
                 } else {
                     JobState::Succeeded
                 };
-                let error = (state == JobState::Failed)
-                    .then(|| "no container could be profiled: see failures".to_owned());
+                let error = match state {
+                    JobState::Failed => {
+                        job_error("containers", "no container could be profiled: see failures")
+                    }
+                    _ => None,
+                };
                 Ok(Outcome {
                     state,
                     error,
                     failures,
                 })
             }
+        }
+    }
+
+    /// Why job `id` was stopped, if it was.
+    fn stop_reason(&self, id: i64) -> StopReason {
+        let timed_out = self
+            .lock()
+            .get(&id)
+            .filter(|job| job.timed_out)
+            .map(|job| job.datastore.clone());
+        match timed_out {
+            Some(datastore) => StopReason::TimeLimit(
+                (self.config.datastore(&datastore))
+                    .map(|d| d.grants.job_timeout)
+                    .unwrap_or_default(),
+            ),
+            None if self.stopping.load(Ordering::Relaxed) => StopReason::Shutdown,
+            None => StopReason::Request,
         }
     }
 

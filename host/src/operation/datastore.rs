@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use crate::contract::Setting;
+use crate::contract::{Capability, Setting};
 use crate::runtime::{Grants, Plugin, PluginSession};
 use crate::{Error, Result};
 
@@ -56,8 +56,38 @@ impl Datastore {
         })
     }
 
-    /// A fresh sandboxed session.
+    /// A fresh sandboxed session, once the grants cover every capability the plugin declares.
     pub fn open(&self) -> Result<PluginSession> {
+        self.check_capabilities()?;
         self.plugin.open(&self.grants, &self.settings)
+    }
+
+    /// Refuse, before any call, a plugin that asks for more than the datastore grants.
+    pub fn check_capabilities(&self) -> Result<()> {
+        for capability in &self.plugin.info().capabilities {
+            let (needs, what_to_do) = match capability {
+                Capability::Filesystem if self.grants.directories.is_empty() => (
+                    "read access to directories",
+                    "list the directories it may read in the datastore's grants.directories",
+                ),
+                Capability::Network => (
+                    "network access",
+                    "this qualityd grants no network yet (network grants come with the database \
+                     connectors); use a plugin that does not need it",
+                ),
+                Capability::Http => (
+                    "outgoing HTTP",
+                    "this qualityd grants no HTTP yet; use a plugin that does not need it",
+                ),
+                Capability::Filesystem => continue,
+            };
+            return Err(Error::NotGranted {
+                plugin: self.plugin.label().clone(),
+                datastore: self.name.clone(),
+                capability: needs.into(),
+                what_to_do: what_to_do.into(),
+            });
+        }
+        Ok(())
     }
 }

@@ -41,6 +41,7 @@ fn describe_grants() -> Grants {
         directories: Vec::new(),
         memory_bytes: 256 << 20,
         call_timeout: Duration::from_secs(10),
+        ..Grants::default()
     }
 }
 

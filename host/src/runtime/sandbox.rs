@@ -19,6 +19,10 @@ use crate::{Error, Result};
 const STDERR_CAPACITY: usize = 64 * 1024;
 /// The longest log line a plugin may send; longer ones are cut.
 const MAX_LOG_LINE: usize = 4096;
+/// Log lines an instance may send at once before the rate limit applies...
+const LOG_BURST: f64 = 200.0;
+/// ...and per second after that; the rest are dropped, and the drop is logged.
+const LOG_LINES_PER_SECOND: f64 = 100.0;
 
 /// What a datastore grants its plugin.
 #[derive(Debug, Clone)]
@@ -29,15 +33,25 @@ pub struct Grants {
     pub memory_bytes: usize,
     /// The most time one call into the plugin may take.
     pub call_timeout: Duration,
+    /// The most Arrow IPC bytes one `next()` may return.
+    pub ipc_chunk_bytes: usize,
+    /// The most Arrow IPC bytes of one message (one batch, as encoded) a stream may send.
+    pub ipc_batch_bytes: usize,
+    /// The most time one job on the datastore may take, all its calls together.
+    pub job_timeout: Duration,
 }
 
 impl Default for Grants {
-    /// Nothing but 1 GiB of memory and 60 s per call.
+    /// Nothing but 1 GiB of memory, 60 s per call, 64 MiB per `next()`, 256 MiB per batch
+    /// and an hour per job.
     fn default() -> Self {
         Grants {
             directories: Vec::new(),
             memory_bytes: 1 << 30,
             call_timeout: Duration::from_secs(60),
+            ipc_chunk_bytes: 64 << 20,
+            ipc_batch_bytes: 256 << 20,
+            job_timeout: Duration::from_secs(3600),
         }
     }
 }
@@ -56,6 +70,38 @@ pub struct SessionState {
     memory: MemoryCap,
     stderr: MemoryOutputPipe,
     plugin: PluginLabel,
+    log_limit: LogLimit,
+}
+
+/// A token bucket over an instance's log lines.
+struct LogLimit {
+    tokens: f64,
+    refilled: std::time::Instant,
+    dropped: u64,
+}
+
+impl LogLimit {
+    fn new() -> Self {
+        LogLimit {
+            tokens: LOG_BURST,
+            refilled: std::time::Instant::now(),
+            dropped: 0,
+        }
+    }
+
+    /// Whether a line may pass now.
+    fn admit(&mut self) -> bool {
+        let now = std::time::Instant::now();
+        let earned = now.duration_since(self.refilled).as_secs_f64() * LOG_LINES_PER_SECOND;
+        self.tokens = (self.tokens + earned).min(LOG_BURST);
+        self.refilled = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            true
+        } else {
+            false
+        }
+    }
 }
 
 /// Refuses memory growth past the cap, and remembers that it did.
@@ -119,6 +165,7 @@ impl SessionState {
             },
             stderr,
             plugin,
+            log_limit: LogLimit::new(),
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
@@ -163,8 +210,27 @@ impl types::Host for SessionState {}
 
 impl log::Host for SessionState {
     fn log(&mut self, level: log::Level, message: String) {
-        let message: String = message.chars().take(MAX_LOG_LINE).collect();
         let plugin = &*self.plugin;
+        if !self.log_limit.admit() {
+            if self.log_limit.dropped == 0 {
+                tracing::warn!(
+                    plugin,
+                    "the plugin sends more than {LOG_LINES_PER_SECOND} log lines a second: \
+                     log lines dropped until it slows down"
+                );
+            }
+            self.log_limit.dropped += 1;
+            return;
+        }
+        if self.log_limit.dropped > 0 {
+            let dropped = std::mem::take(&mut self.log_limit.dropped);
+            tracing::warn!(
+                plugin,
+                dropped,
+                "{dropped} log lines dropped by the rate limit"
+            );
+        }
+        let message: String = message.chars().take(MAX_LOG_LINE).collect();
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),

@@ -231,6 +231,11 @@ impl PluginSession {
     }
 
     /// The next IPC chunk of a stream (used by [`BatchReader`]).
+    /// What this session's datastore grants.
+    pub(crate) fn grants(&self) -> &Grants {
+        &self.grants
+    }
+
     pub(crate) fn next_chunk(
         &mut self,
         call: &str,
@@ -275,7 +280,7 @@ pub(crate) fn classify_trap(
     let state = store.data();
     let reason = if let Some(refused) = state.memory_refused() {
         format!(
-            "it exceeded its memory cap of {} MiB (asked for {} MiB); raise the datastore's memory grant if the data needs it",
+            "it exceeded its memory cap of {} MiB (asked for {} MiB); raise the datastore's memory grant (grants.memory_mib, or --memory-mib) if the data needs it",
             grants.memory_bytes >> 20,
             refused >> 20
         )
@@ -284,7 +289,7 @@ pub(crate) fn classify_trap(
         Some(wasmtime::Trap::Interrupt)
     ) {
         format!(
-            "it exceeded its time limit of {:?} per call; raise the datastore's call timeout if the work is legitimate",
+            "it exceeded its time limit of {:?} per call; raise the datastore's call timeout (grants.call_timeout_secs, or --call-timeout-secs) if the work is legitimate",
             grants.call_timeout
         )
     } else {

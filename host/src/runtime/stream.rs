@@ -1,6 +1,7 @@
 //! Reads one `batch-stream`: pulls IPC chunks from the plugin, decodes them, and checks every
-//! batch against the schema `discover` announced. Bytes that are not Arrow IPC, or batches of
-//! another shape, are errors naming the plugin, never panics.
+//! batch against the schema `discover` announced. Bytes that are not Arrow IPC, batches of
+//! another shape, and chunks or messages larger than the datastore's IPC caps are errors
+//! naming the plugin, never panics or unbounded buffers.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
@@ -26,6 +27,8 @@ pub struct BatchReader<'s> {
     pending: VecDeque<RecordBatch>,
     filter_applied: bool,
     bytes: u64,
+    /// Bytes received since the last decoded batch: what the decoder may be holding.
+    undecoded: usize,
     waiting: Duration,
     decoding: Duration,
 }
@@ -47,6 +50,7 @@ impl<'s> BatchReader<'s> {
             pending: VecDeque::new(),
             filter_applied: response.filter_applied,
             bytes: 0,
+            undecoded: 0,
             waiting: Duration::ZERO,
             decoding: Duration::ZERO,
         }
@@ -89,6 +93,7 @@ impl<'s> BatchReader<'s> {
             match next? {
                 Some(chunk) => {
                     self.bytes += chunk.len() as u64;
+                    self.check_caps(chunk.len())?;
                     let mut buffer = Buffer::from_vec(chunk);
                     while !buffer.is_empty() {
                         let decoded = self
@@ -97,6 +102,7 @@ impl<'s> BatchReader<'s> {
                             .map_err(|e| self.malformed(e))?;
                         self.check_schema()?;
                         if let Some(batch) = decoded {
+                            self.undecoded = 0;
                             self.pending.push_back(batch);
                         }
                     }
@@ -111,6 +117,37 @@ impl<'s> BatchReader<'s> {
             }
         }
         Ok(())
+    }
+
+    /// A chunk over `ipc_chunk_mib`, or more bytes than `ipc_batch_mib` without a batch
+    /// decoded (a message claiming a huge length, or one huge batch), ends the read.
+    fn check_caps(&mut self, chunk: usize) -> Result<()> {
+        let grants = self.session.grants();
+        let (chunk_cap, batch_cap) = (grants.ipc_chunk_bytes, grants.ipc_batch_bytes);
+        self.undecoded += chunk;
+        let reason = if chunk > chunk_cap {
+            format!(
+                "it sent {} MiB in one chunk, over its cap of {} MiB (grants.ipc_chunk_mib); \
+                 raise the cap if the plugin's batches are legitimately that large",
+                mib(chunk),
+                mib(chunk_cap)
+            )
+        } else if self.undecoded > batch_cap {
+            format!(
+                "it sent {} MiB without completing a batch, over its cap of {} MiB per batch \
+                 (grants.ipc_batch_mib); raise the cap, or have the plugin send smaller batches",
+                mib(self.undecoded),
+                mib(batch_cap)
+            )
+        } else {
+            return Ok(());
+        };
+        self.close();
+        Err(Error::Limit {
+            plugin: self.session.label().clone(),
+            call: self.call.clone(),
+            reason,
+        })
     }
 
     fn check_schema(&mut self) -> Result<()> {
@@ -184,4 +221,9 @@ fn describe_fields(schema: &Schema) -> String {
         })
         .collect();
     fields.join(", ")
+}
+
+/// Bytes in MiB, rounded up: a cap is never shown as passed by "0 MiB".
+fn mib(bytes: usize) -> usize {
+    bytes.div_ceil(1 << 20)
 }

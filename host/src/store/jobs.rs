@@ -92,6 +92,18 @@ pub struct ContainerFailure {
     pub container: String,
     /// What went wrong.
     pub error: String,
+    /// The error's class (`trap`, `ipc`, `limit`, `plugin.data`, ...), stable for programs.
+    #[serde(default)]
+    pub code: String,
+}
+
+/// Why a job did not succeed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct JobError {
+    /// A stable class (`trap`, `time-limit`, `cancelled`, `no-such-container`, ...).
+    pub code: String,
+    /// What happened and what to do.
+    pub message: String,
 }
 
 /// A job as stored.
@@ -123,6 +135,8 @@ pub struct JobRecord {
     pub finished_at: Option<String>,
     /// Why it failed, was cancelled or interrupted.
     pub error: Option<String>,
+    /// The class of `error`, stable for programs.
+    pub error_code: Option<String>,
     /// Containers that could not be read, while the others were.
     pub failures: Vec<ContainerFailure>,
 }
@@ -140,7 +154,7 @@ pub struct JobFilter {
 
 const JOB_COLUMNS: &str = "id, kind, datastore, containers, trigger, plugin, plugin_sha256, \
     state, partitions_done, partitions_total, rows, bytes, created_at, started_at, finished_at, \
-    error, failures";
+    error, failures, error_code";
 
 fn job_of(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
@@ -170,6 +184,7 @@ fn job_of(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         finished_at: time(14)?,
         error: row.get(15)?,
         failures: serde_json::from_value(json(16)?).unwrap_or_default(),
+        error_code: row.get(17)?,
     })
 }
 
@@ -231,14 +246,15 @@ impl Store {
         id: i64,
         state: JobState,
         progress: &ProgressSnapshot,
-        error: Option<&str>,
+        error: Option<&JobError>,
         failures: &[ContainerFailure],
     ) -> Result<()> {
         let failures = serde_json::to_string(failures).unwrap_or_else(|_| "[]".into());
         self.write(|t| {
             t.execute(
                 "UPDATE jobs SET state = ?2, partitions_done = ?3, partitions_total = ?4, \
-                 rows = ?5, bytes = ?6, finished_at = ?7, error = ?8, failures = ?9 WHERE id = ?1",
+                 rows = ?5, bytes = ?6, finished_at = ?7, error = ?8, failures = ?9, \
+                 error_code = ?10 WHERE id = ?1",
                 params![
                     id,
                     state.as_str(),
@@ -247,8 +263,9 @@ impl Store {
                     progress.rows,
                     progress.bytes,
                     now_micros(),
-                    error,
-                    failures
+                    error.map(|e| &e.message),
+                    failures,
+                    error.map(|e| &e.code)
                 ],
             )
         })
@@ -296,7 +313,7 @@ impl Store {
                 .query_map([], |row| row.get(0))?
                 .collect::<rusqlite::Result<_>>()?;
             t.execute(
-                "UPDATE jobs SET state = 'interrupted', finished_at = ?1, \
+                "UPDATE jobs SET state = 'interrupted', finished_at = ?1, error_code = 'interrupted', \
                  error = 'the daemon stopped before the job finished (crash or kill); run it again' \
                  WHERE state IN ('queued', 'running')",
                 [now_micros()],

@@ -68,6 +68,10 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX plugin_events_by_plugin ON plugin_events (plugin, id);
     "#,
+    // 2: the class of a job's error, for programs.
+    r#"
+    ALTER TABLE jobs ADD COLUMN error_code TEXT;
+    "#,
 ];
 
 /// Apply the migrations this file has not seen yet, each in its own transaction.

@@ -19,7 +19,7 @@ use rusqlite::Connection;
 
 pub use catalog::{CatalogEntry, DatastoreRecord, FieldEntry, ProfileRecord, ProfileSummary};
 pub use events::{EventKind, PluginEvent};
-pub use jobs::{ContainerFailure, JobFilter, JobKind, JobRecord, JobState, NewJob};
+pub use jobs::{ContainerFailure, JobError, JobFilter, JobKind, JobRecord, JobState, NewJob};
 
 use crate::{Error, Result};
 

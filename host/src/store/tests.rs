@@ -48,6 +48,7 @@ fn a_job_runs_and_finishes() {
     let failure = ContainerFailure {
         container: "bad.csv".into(),
         error: "line 3".into(),
+        code: "plugin.data".into(),
     };
     store
         .finish_job(

@@ -10,6 +10,15 @@
 //! - `panic`: `discover` panics.
 //! - `spin`: `discover` loops forever.
 //! - `hog`: `discover` allocates memory until it is refused.
+//! - `write-file`: `read` tries to create the file named by `target` (in a granted,
+//!   read-only directory, or anywhere).
+//! - `ambient`: `read` reports the environment variables and arguments it can see.
+//! - `spin-next`: `next` loops forever.
+//! - `endless`: `next` sends batches and never ends the stream.
+//! - `log-flood`: `discover` sends 100 000 log lines, then answers as usual.
+//! - `huge-claim`: `next` sends an IPC message prefix claiming a 2 GiB message, then 1 MiB
+//!   of zeros per call, forever.
+//! - `big-chunk`: `next` sends one 96 MiB chunk.
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
 //!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
 //!   read is in flight.
@@ -40,6 +49,12 @@ struct HostileSession {
 
 enum Stream {
     Garbage(Cell<bool>),
+    /// `spin-next`.
+    Spin,
+    /// `huge-claim`: whether the claim was sent.
+    Claim(Cell<bool>),
+    /// `big-chunk`: whether it was sent.
+    BigChunk(Cell<bool>),
     Ipc(Box<std::cell::RefCell<IpcStream>>),
 }
 
@@ -123,20 +138,14 @@ impl GuestSession for HostileSession {
                     std::hint::black_box(&hoard);
                 }
             }
-            "spin" => {
-                let mut n: u64 = 0;
-                loop {
-                    n = std::hint::black_box(n.wrapping_add(1));
+            "spin" => spin(),
+            "log-flood" => {
+                for line in 0..100_000 {
+                    qualityd_plugin_sdk::log::warn(&format!("flood line {line}"));
                 }
+                Ok(vec![numbers_container()?])
             }
-            _ => Ok(vec![Container {
-                name: "numbers".into(),
-                kind: ContainerKind::Table,
-                schema: schema_to_ipc(&announced())?,
-                row_estimate: Some(3),
-                byte_size: None,
-                error: None,
-            }]),
+            _ => Ok(vec![numbers_container()?]),
         }
     }
 
@@ -165,6 +174,41 @@ impl GuestSession for HostileSession {
                     contents.len(),
                     self.target
                 )));
+            }
+            "write-file" => {
+                return match std::fs::write(&self.target, b"written by a plugin") {
+                    Ok(()) => Err(Error::internal(format!(
+                        "wrote {}: the sandbox let it through",
+                        self.target
+                    ))),
+                    Err(e) => Err(Error::not_found(format!(
+                        "cannot write {}: {e}",
+                        self.target
+                    ))),
+                };
+            }
+            "ambient" => {
+                let vars: Vec<String> = std::env::vars().map(|(name, _)| name).collect();
+                let args: Vec<String> = std::env::args().collect();
+                return Err(Error::internal(format!(
+                    "sees {} environment variables {vars:?} and {} arguments {args:?}",
+                    vars.len(),
+                    args.len()
+                )));
+            }
+            "spin-next" => Stream::Spin,
+            "huge-claim" => Stream::Claim(Cell::new(false)),
+            "big-chunk" => Stream::BigChunk(Cell::new(false)),
+            "endless" => {
+                let batch = numbers()?;
+                let batches = std::iter::repeat_with(move || Ok(batch.clone()));
+                Stream::Ipc(Box::new(std::cell::RefCell::new(IpcStream::new(
+                    qualityd_plugin_sdk::Batches {
+                        schema: announced(),
+                        batches: Box::new(batches),
+                        filter_applied: false,
+                    },
+                ))))
             }
             "schema-mismatch" => {
                 let schema = Arc::new(Schema::new(vec![Field::new("n", DataType::Utf8, false)]));
@@ -197,6 +241,24 @@ impl GuestSession for HostileSession {
     }
 }
 
+fn spin() -> ! {
+    let mut n: u64 = 0;
+    loop {
+        n = std::hint::black_box(n.wrapping_add(1));
+    }
+}
+
+fn numbers_container() -> Result<Container, Error> {
+    Ok(Container {
+        name: "numbers".into(),
+        kind: ContainerKind::Table,
+        schema: schema_to_ipc(&announced())?,
+        row_estimate: Some(3),
+        byte_size: None,
+        error: None,
+    })
+}
+
 fn numbers() -> Result<RecordBatch, Error> {
     let column = Arc::new(Int64Array::from(vec![1, 2, 3]));
     RecordBatch::try_new(announced(), vec![column]).map_err(|e| Error::internal(e.to_string()))
@@ -221,6 +283,18 @@ impl GuestBatchStream for Stream {
                 Ok(Some(
                     b"\xff\xff\xff\xff\x10\x00\x00\x00this is not arrow ipc".to_vec(),
                 ))
+            }
+            Stream::Spin => spin(),
+            Stream::Claim(sent) if sent.get() => Ok(Some(vec![0; 1 << 20])),
+            Stream::Claim(sent) => {
+                sent.set(true);
+                // The IPC continuation marker, then a metadata length of 2 GiB - 1.
+                Ok(Some(b"\xff\xff\xff\xff\xff\xff\xff\x7f".to_vec()))
+            }
+            Stream::BigChunk(sent) if sent.get() => Ok(None),
+            Stream::BigChunk(sent) => {
+                sent.set(true);
+                Ok(Some(vec![0; 96 << 20]))
             }
             Stream::Ipc(stream) => stream.borrow_mut().next_chunk(),
         }
