@@ -252,3 +252,67 @@ fn a_plugin_asking_for_more_than_its_grants_is_refused_before_any_call() {
     let calls = metrics.as_str().unwrap();
     assert!(calls.contains("qualityd_plugin_calls_total 0"), "{calls}");
 }
+
+#[test]
+fn secrets_never_reach_logs_events_job_errors_api_answers_or_the_store() {
+    const FROM_FILE: &str = "file-secret-4711";
+    const IN_CLEAR: &str = "clear-secret-0815";
+    let echo = format!(
+        "[datastores.echo]\nplugin = \"hostile\"\n\
+         settings = {{ mode = \"echo-secret\", target = \"${{file:token.txt}}\", \
+         token = \"{IN_CLEAR}\" }}\n{GRANTS}\n"
+    );
+    let mut daemon =
+        DaemonProcess::prepare(&config(&format!("{EXAMPLE_DATASTORE}{echo}")), &["hostile"]);
+    std::fs::create_dir(daemon.dir.path().join("data")).unwrap();
+    std::fs::write(
+        daemon.dir.path().join("token.txt"),
+        format!("{FROM_FILE}\n"),
+    )
+    .unwrap();
+    daemon.spawn();
+
+    let job = daemon.submit(json!({"kind": "profile", "datastore": "echo"}));
+    let error = failed_reading(&daemon.wait_job(job), "trap");
+    assert!(
+        error.contains("leaking [redacted] and [redacted]"),
+        "the panic is reported, scrubbed: {error}"
+    );
+    let catalog = daemon.submit(json!({"kind": "catalog", "datastore": "echo"}));
+    daemon.wait_job(catalog);
+
+    let datastore = daemon.get("/datastores/echo").body;
+    assert_eq!(datastore["settings"]["target"], "${file:token.txt}");
+    assert_eq!(datastore["settings"]["token"], "[redacted]");
+    let answers: Vec<String> = [
+        "/datastores",
+        "/jobs",
+        &format!("/jobs/{job}"),
+        "/plugins",
+        "/plugins/events",
+        "/metrics",
+    ]
+    .iter()
+    .map(|path| daemon.get(path).body.to_string())
+    .collect();
+    let log = daemon.log();
+    assert!(
+        log.contains("target is [redacted], token is [redacted]"),
+        "{log}"
+    );
+    let mut stored = Vec::new();
+    for file in ["state.db", "state.db-wal"] {
+        if let Ok(bytes) = std::fs::read(daemon.state().join(file)) {
+            stored.push(String::from_utf8_lossy(&bytes).into_owned());
+        }
+    }
+    for secret in [FROM_FILE, IN_CLEAR] {
+        assert!(!log.contains(secret), "{secret} in the log");
+        for answer in &answers {
+            assert!(!answer.contains(secret), "{secret} in {answer}");
+        }
+        for bytes in &stored {
+            assert!(!bytes.contains(secret), "{secret} in the store");
+        }
+    }
+}

@@ -345,6 +345,8 @@ fn datastore_config(
                 .map_or(defaults.ipc_batch_bytes, |m| (m as usize) << 20),
             job_timeout: limit(&grants.job_timeout_secs, "job_timeout_secs")?
                 .map_or(defaults.job_timeout, Duration::from_secs),
+            // Which settings are secret depends on the plugin: set per job.
+            redact: defaults.redact.clone(),
         },
         schedule: Schedules {
             catalog: schedule(&raw.schedule.catalog, "catalog")?,

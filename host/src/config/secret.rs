@@ -12,6 +12,8 @@ pub struct ConfigValue {
     resolved: String,
     /// The text as written, when it held a reference (so the value is a secret).
     template: Option<String>,
+    /// What each reference resolved to: the secret parts of `resolved`.
+    secrets: Vec<String>,
 }
 
 impl ConfigValue {
@@ -20,6 +22,7 @@ impl ConfigValue {
         ConfigValue {
             resolved: value.into(),
             template: None,
+            secrets: Vec::new(),
         }
     }
 
@@ -30,6 +33,7 @@ impl ConfigValue {
             return Ok(ConfigValue::plain(text));
         }
         let mut resolved = String::with_capacity(text.len());
+        let mut secrets = Vec::new();
         let mut rest = text;
         while let Some(start) = rest.find("${") {
             resolved.push_str(&rest[..start]);
@@ -37,19 +41,31 @@ impl ConfigValue {
             let end = after
                 .find('}')
                 .ok_or_else(|| format!("`{}` has no closing `}}`", &rest[start..]))?;
-            resolved.push_str(&lookup(&after[..end], base)?);
+            let secret = lookup(&after[..end], base)?;
+            resolved.push_str(&secret);
+            secrets.push(secret);
             rest = &after[end + 1..];
         }
         resolved.push_str(rest);
         Ok(ConfigValue {
             resolved,
             template: Some(text.to_owned()),
+            secrets,
         })
     }
 
     /// The value the plugin is given. Never print it: use [`ConfigValue::redacted`].
     pub fn expose(&self) -> &str {
         &self.resolved
+    }
+
+    /// The values to keep out of logs and the store: what its references resolved to, or the
+    /// whole value when the plugin declares the setting `secret`.
+    pub fn secret_values(&self, declared_secret: bool) -> Vec<String> {
+        match declared_secret {
+            true => vec![self.resolved.clone()],
+            false => self.secrets.clone(),
+        }
     }
 
     /// Whether the value came from a secret reference.

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use crate::config::{Config, DatastoreConfig};
 use crate::contract::{Setting, SettingType};
 use crate::operation::{self, Datastore, ProfileOptions, Progress};
-use crate::runtime::Plugin;
+use crate::runtime::{Grants, Plugin, Redactor};
 use crate::store::{ContainerFailure, JobError, JobKind, JobRecord, JobState, NewJob, Store};
 use crate::{Error, Result};
 
@@ -58,6 +58,19 @@ struct Outcome {
     state: JobState,
     error: Option<JobError>,
     failures: Vec<ContainerFailure>,
+}
+
+impl Outcome {
+    /// The outcome with the datastore's secrets scrubbed from its messages.
+    fn scrubbed(mut self, redact: &Redactor) -> Self {
+        if let Some(error) = &mut self.error {
+            error.message = redact.scrub(&error.message).into_owned();
+        }
+        for failure in &mut self.failures {
+            failure.error = redact.scrub(&failure.error).into_owned();
+        }
+        self
+    }
 }
 
 fn job_error(code: &str, message: impl Into<String>) -> Option<JobError> {
@@ -305,7 +318,6 @@ impl Jobs {
                 active.deadline = limit.map(|limit| started + limit);
             }
             self.execute(job, progress)
-                .unwrap_or_else(|e| Outcome::of_error(&e, self.stop_reason(job.id)))
         };
         let snapshot = progress.snapshot();
         if let Err(e) = self.store.finish_job(
@@ -334,7 +346,22 @@ impl Jobs {
         }
     }
 
-    fn execute(&self, job: &JobRecord, progress: &Progress) -> Result<Outcome> {
+    /// Run the job's operation on the plugin version serving now. What the plugin said in
+    /// errors is scrubbed of the datastore's secrets.
+    fn execute(&self, job: &JobRecord, progress: &Progress) -> Outcome {
+        let datastore = match self.datastore(job) {
+            Ok(datastore) => datastore,
+            Err(e) => return Outcome::of_error(&e, self.stop_reason(job.id)),
+        };
+        let outcome = self
+            .operate(job, &datastore, progress)
+            .unwrap_or_else(|e| Outcome::of_error(&e, self.stop_reason(job.id)));
+        outcome.scrubbed(&datastore.grants.redact)
+    }
+
+    /// The job's datastore with the plugin version serving now, which the job keeps; the
+    /// job is marked running on it.
+    fn datastore(&self, job: &JobRecord) -> Result<Datastore> {
         let config = self.config.configured(&job.datastore)?;
         let plugin = self
             .registry
@@ -348,12 +375,24 @@ impl Jobs {
         let datastore = Datastore {
             name: config.name.clone(),
             settings: settings(config, &plugin, &self.config.base_dir),
-            grants: config.grants.clone(),
+            grants: Grants {
+                redact: redactor(config, &plugin),
+                ..config.grants.clone()
+            },
             plugin,
         };
+        Ok(datastore)
+    }
+
+    fn operate(
+        &self,
+        job: &JobRecord,
+        datastore: &Datastore,
+        progress: &Progress,
+    ) -> Result<Outcome> {
         match job.kind {
             JobKind::Catalog => {
-                let entries = operation::catalog(&datastore)?;
+                let entries = operation::catalog(datastore)?;
                 if progress.is_cancelled() {
                     return Err(Error::Cancelled(
                         "the catalog was stopped before it was stored".into(),
@@ -382,7 +421,7 @@ impl Jobs {
                     containers: (!job.containers.is_empty()).then(|| job.containers.clone()),
                     ..ProfileOptions::default()
                 };
-                let outcomes = operation::profile(&datastore, &options, progress)?;
+                let outcomes = operation::profile(datastore, &options, progress)?;
                 let mut failures = Vec::new();
                 for outcome in &outcomes {
                     match &outcome.result {
@@ -438,6 +477,16 @@ impl Jobs {
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, ActiveJob>> {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+/// The secret values of a datastore's settings: those written as references, and those
+/// its plugin declares secret.
+fn redactor(config: &DatastoreConfig, plugin: &Plugin) -> Redactor {
+    let declared =
+        |name: &str| (plugin.info().settings.iter()).any(|spec| spec.name == name && spec.secret);
+    Redactor::new(
+        (config.settings.iter()).flat_map(|(name, value)| value.secret_values(declared(name))),
+    )
 }
 
 /// The settings a datastore's sessions are opened with: secrets resolved, and paths the

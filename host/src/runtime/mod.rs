@@ -8,6 +8,7 @@
 
 mod cache;
 mod plugin;
+mod redact;
 mod sandbox;
 mod session;
 mod stats;
@@ -22,6 +23,7 @@ use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
+pub use redact::Redactor;
 pub use sandbox::{Grants, SessionState};
 pub use session::{DiscoveredContainer, PluginSession};
 pub use stats::{CallCounts, CallStats};

@@ -10,7 +10,7 @@ use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
-use super::{EPOCH_TICK, Runtime};
+use super::{EPOCH_TICK, Redactor, Runtime};
 use crate::contract::qualityd::connector::{log, types};
 use crate::error::PluginLabel;
 use crate::{Error, Result};
@@ -39,6 +39,9 @@ pub struct Grants {
     pub ipc_batch_bytes: usize,
     /// The most time one job on the datastore may take, all its calls together.
     pub job_timeout: Duration,
+    /// The datastore's secret values, scrubbed from what the plugin says (logs, last words,
+    /// errors) before qualityd logs or stores it.
+    pub redact: Redactor,
 }
 
 impl Default for Grants {
@@ -52,6 +55,7 @@ impl Default for Grants {
             ipc_chunk_bytes: 64 << 20,
             ipc_batch_bytes: 256 << 20,
             job_timeout: Duration::from_secs(3600),
+            redact: Redactor::default(),
         }
     }
 }
@@ -71,6 +75,7 @@ pub struct SessionState {
     stderr: MemoryOutputPipe,
     plugin: PluginLabel,
     log_limit: LogLimit,
+    redact: Redactor,
 }
 
 /// A token bucket over an instance's log lines.
@@ -166,6 +171,7 @@ impl SessionState {
             stderr,
             plugin,
             log_limit: LogLimit::new(),
+            redact: grants.redact.clone(),
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
@@ -193,7 +199,8 @@ impl SessionState {
             Some(at) => lines[at..].join(" "),
             None => lines.last()?.to_string(),
         };
-        Some(words.chars().take(MAX_LOG_LINE).collect())
+        let words: String = words.chars().take(MAX_LOG_LINE).collect();
+        Some(self.redact.scrub(&words).into_owned())
     }
 }
 
@@ -231,6 +238,7 @@ impl log::Host for SessionState {
             );
         }
         let message: String = message.chars().take(MAX_LOG_LINE).collect();
+        let message = self.redact.scrub(&message);
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),

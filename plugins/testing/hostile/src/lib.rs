@@ -19,6 +19,8 @@
 //! - `huge-claim`: `next` sends an IPC message prefix claiming a 2 GiB message, then 1 MiB
 //!   of zeros per call, forever.
 //! - `big-chunk`: `next` sends one 96 MiB chunk.
+//! - `echo-secret`: `discover` logs its `target` and `token` settings (the second declared
+//!   secret) and `read` panics with them, to prove the host scrubs them.
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
 //!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
 //!   read is in flight.
@@ -43,6 +45,7 @@ qualityd_plugin_sdk::bindings::export_bindings!(Hostile with_types_in qualityd_p
 struct HostileSession {
     mode: String,
     target: String,
+    token: String,
     batches: u32,
     pause: std::time::Duration,
 }
@@ -85,6 +88,10 @@ impl Guest for Hostile {
             settings: vec![
                 text_setting("mode", "Which misbehaviour to show."),
                 text_setting("target", "The path `read-file` tries to open."),
+                SettingSpec {
+                    secret: true,
+                    ..text_setting("token", "A secret `echo-secret` leaks.")
+                },
                 text_setting("batches", "How many batches `slow` sends."),
                 text_setting("pause_ms", "How long `slow` pauses before each batch."),
                 SettingSpec {
@@ -117,6 +124,7 @@ impl Guest for Hostile {
         Ok(Session::new(HostileSession {
             mode: get("mode"),
             target: get("target"),
+            token: get("token"),
             batches: number("batches", 20)?,
             pause: std::time::Duration::from_millis(number("pause_ms", 100)?.into()),
         }))
@@ -139,6 +147,11 @@ impl GuestSession for HostileSession {
                 }
             }
             "spin" => spin(),
+            "echo-secret" => {
+                let leak = format!("target is {}, token is {}", self.target, self.token);
+                qualityd_plugin_sdk::log::warn(&leak);
+                Ok(vec![numbers_container()?])
+            }
             "log-flood" => {
                 for line in 0..100_000 {
                     qualityd_plugin_sdk::log::warn(&format!("flood line {line}"));
@@ -196,6 +209,7 @@ impl GuestSession for HostileSession {
                     args.len()
                 )));
             }
+            "echo-secret" => panic!("leaking {} and {}", self.target, self.token),
             "spin-next" => Stream::Spin,
             "huge-claim" => Stream::Claim(Cell::new(false)),
             "big-chunk" => Stream::BigChunk(Cell::new(false)),
