@@ -9,7 +9,7 @@ use crate::daemon_process::{DaemonProcess, EXAMPLE_DATASTORE, config};
 
 /// Limits small enough for the tests to hit quickly.
 const GRANTS: &str = "grants = { directories = [\"data\"], memory_mib = 64, call_timeout_secs = 1, \
-    job_timeout_secs = 3, ipc_chunk_mib = 16, ipc_batch_mib = 32 }";
+    job_timeout_secs = 60, ipc_chunk_mib = 16, ipc_batch_mib = 32 }";
 
 /// A daemon with the example datastore and `hostile` in `mode` (with `target`).
 fn daemon(mode: &str, target: &str) -> DaemonProcess {
@@ -139,7 +139,8 @@ fn a_chunk_over_the_cap_is_refused() {
 
 #[test]
 fn a_stream_that_never_ends_is_stopped_at_the_job_limit() {
-    let daemon = daemon("endless", "");
+    let limit = GRANTS.replace("job_timeout_secs = 60", "job_timeout_secs = 3");
+    let daemon = daemon_granting("endless", "", &limit);
     let job = beside_the_example(&daemon);
     assert_eq!(job["state"], "failed", "{job}");
     assert_eq!(job["error_code"], "time-limit", "{job}");
@@ -153,7 +154,9 @@ fn a_stream_that_never_ends_is_stopped_at_the_job_limit() {
 
 #[test]
 fn a_log_flood_is_rate_limited() {
-    let daemon = daemon("log-flood", "");
+    // Time enough for 100 000 log calls on a loaded machine.
+    let roomy = GRANTS.replace("call_timeout_secs = 1", "call_timeout_secs = 20");
+    let daemon = daemon_granting("log-flood", "", &roomy);
     let job = beside_the_example(&daemon);
     assert_eq!(
         job["state"], "succeeded",
@@ -315,4 +318,120 @@ fn secrets_never_reach_logs_events_job_errors_api_answers_or_the_store() {
             assert!(!bytes.contains(secret), "{secret} in the store");
         }
     }
+}
+
+/// A TCP listener on a free loopback port that answers `pong` to whoever connects, counting
+/// connections until it is dropped.
+struct Listener {
+    port: u16,
+    accepted: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl Listener {
+    fn start() -> Listener {
+        use std::io::{Read, Write};
+        use std::sync::atomic::Ordering;
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.set_nonblocking(true).unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let accepted = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let (count, stopped) = (accepted.clone(), stop.clone());
+        std::thread::spawn(move || {
+            while !stopped.load(Ordering::Relaxed) {
+                match listener.accept() {
+                    Ok((mut stream, _)) => {
+                        count.fetch_add(1, Ordering::Relaxed);
+                        stream.set_nonblocking(false).unwrap();
+                        let mut ping = [0u8; 4];
+                        if stream.read_exact(&mut ping).is_ok() {
+                            let _ = stream.write_all(b"pong");
+                        }
+                    }
+                    Err(_) => std::thread::sleep(std::time::Duration::from_millis(5)),
+                }
+            }
+        });
+        Listener {
+            port,
+            accepted,
+            stop,
+        }
+    }
+
+    fn accepted(&self) -> usize {
+        self.accepted.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+}
+
+#[test]
+fn only_granted_host_ports_can_be_reached() {
+    let (granted, other) = (Listener::start(), Listener::start());
+    let (p1, p2) = (granted.port, other.port);
+    // (datastore, granted hosts, target, what the plugin reports)
+    let cases = [
+        (
+            "granted",
+            format!("\"127.0.0.1:{p1}\""),
+            format!("127.0.0.1:{p1}"),
+            "which answered pong",
+        ),
+        (
+            "by_name",
+            format!("\"localhost:{p1}\""),
+            format!("localhost:{p1}"),
+            "which answered pong",
+        ),
+        (
+            "other_port",
+            format!("\"127.0.0.1:{p1}\""),
+            format!("127.0.0.1:{p2}"),
+            "cannot connect",
+        ),
+        (
+            "no_grant",
+            String::new(),
+            format!("127.0.0.1:{p1}"),
+            "cannot connect",
+        ),
+        (
+            "name_not_granted",
+            format!("\"127.0.0.1:{p1}\""),
+            format!("localhost:{p1}"),
+            "cannot connect",
+        ),
+    ];
+    let mut text = String::new();
+    for (name, hosts, target, _) in &cases {
+        text += &format!(
+            "[datastores.{name}]\nplugin = \"hostile\"\n\
+             settings = {{ mode = \"connect\", target = \"{target}\" }}\n\
+             grants = {{ directories = [\"plugins\"], hosts = [{hosts}], call_timeout_secs = 5 }}\n"
+        );
+    }
+    let daemon = DaemonProcess::start(&config(&text), &["hostile"]);
+    for (name, _, target, says) in &cases {
+        let job = daemon.submit(json!({"kind": "profile", "datastore": name}));
+        let job = daemon.wait_job(job);
+        let error = job["failures"][0]["error"].as_str().unwrap_or_default();
+        assert!(
+            error.contains(says) && error.contains(target.as_str()),
+            "{name}: {job}"
+        );
+    }
+    assert_eq!(granted.accepted(), 2, "the two granted connections arrived");
+    assert_eq!(
+        other.accepted(),
+        0,
+        "the port not granted was never reached"
+    );
+    let shown = daemon.get("/datastores/granted").body;
+    assert_eq!(shown["grants"]["hosts"], json!([format!("127.0.0.1:{p1}")]));
 }

@@ -26,6 +26,7 @@ pub struct DatastoreView {
 #[derive(Serialize)]
 struct GrantsView {
     directories: Vec<String>,
+    hosts: Vec<String>,
     memory_mib: usize,
     call_timeout_secs: u64,
     ipc_chunk_mib: usize,
@@ -75,6 +76,7 @@ fn view(daemon: &Daemon, config: &DatastoreConfig) -> DatastoreView {
                 .iter()
                 .map(|d| d.display().to_string())
                 .collect(),
+            hosts: config.grants.hosts.iter().map(|h| h.to_string()).collect(),
             memory_mib: config.grants.memory_bytes >> 20,
             call_timeout_secs: config.grants.call_timeout.as_secs(),
             ipc_chunk_mib: config.grants.ipc_chunk_bytes >> 20,

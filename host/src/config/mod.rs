@@ -20,7 +20,7 @@ use toml::Spanned;
 
 pub use secret::{ConfigValue, REDACTED};
 
-use crate::runtime::Grants;
+use crate::runtime::{Grants, HostGrant};
 use crate::{Error, Result};
 
 /// The daemon's configuration, checked and with its secrets resolved.
@@ -283,14 +283,13 @@ fn datastore_config(
         settings.insert(setting.clone(), value);
     }
     let grants = &raw.grants;
-    if let Some(host) = grants.hosts.first() {
-        return Err(at(
-            &host.span(),
-            &format!("{key}.grants.hosts"),
-            "network grants are not enforced by this qualityd yet (they come with the database \
-             connectors); remove them"
-                .into(),
-        ));
+    let mut hosts = Vec::with_capacity(grants.hosts.len());
+    for host in &grants.hosts {
+        hosts.push(
+            host.get_ref()
+                .parse::<HostGrant>()
+                .map_err(|reason| at(&host.span(), &format!("{key}.grants.hosts"), reason))?,
+        );
     }
     let mut directories = Vec::with_capacity(grants.directories.len());
     for directory in &grants.directories {
@@ -335,6 +334,7 @@ fn datastore_config(
         settings,
         grants: Grants {
             directories,
+            hosts,
             memory_bytes: limit(&grants.memory_mib, "memory_mib")?
                 .map_or(defaults.memory_bytes, |m| (m as usize) << 20),
             call_timeout: limit(&grants.call_timeout_secs, "call_timeout_secs")?

@@ -135,3 +135,24 @@ fn secrets_never_reach_debug_output() {
     assert!(!debug.contains("hunter2"), "{debug}");
     assert!(debug.contains("${file:token}"), "{debug}");
 }
+
+#[test]
+fn host_grants_parse_and_name_their_line() {
+    let text = "[datastores.a]\nplugin = \"pg\"\ngrants = { hosts = [\"db.internal:5432\", \"[::1]:5433\"] }\n";
+    let config = parse(text).unwrap();
+    let hosts: Vec<String> = config.datastores[0]
+        .grants
+        .hosts
+        .iter()
+        .map(|h| h.to_string())
+        .collect();
+    assert_eq!(hosts, ["db.internal:5432", "[::1]:5433"]);
+    let message =
+        error("[datastores.a]\nplugin = \"pg\"\n\ngrants = { hosts = [\"db.internal\"] }\n");
+    assert!(
+        message.contains(":4:")
+            && message.contains("datastores.a.grants.hosts")
+            && message.contains("HOST:PORT"),
+        "{message}"
+    );
+}

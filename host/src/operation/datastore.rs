@@ -70,16 +70,15 @@ impl Datastore {
                     "read access to directories",
                     "list the directories it may read in the datastore's grants.directories",
                 ),
-                Capability::Network => (
+                Capability::Network if self.grants.hosts.is_empty() => (
                     "network access",
-                    "this qualityd grants no network yet (network grants come with the database \
-                     connectors); use a plugin that does not need it",
+                    "list the host:port pairs it may reach in the datastore's grants.hosts",
                 ),
                 Capability::Http => (
                     "outgoing HTTP",
                     "this qualityd grants no HTTP yet; use a plugin that does not need it",
                 ),
-                Capability::Filesystem => continue,
+                Capability::Filesystem | Capability::Network => continue,
             };
             return Err(Error::NotGranted {
                 plugin: self.plugin.label().clone(),

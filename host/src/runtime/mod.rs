@@ -7,6 +7,7 @@
 //! - [`BatchReader`] decodes and validates the Arrow IPC stream of one `read`.
 
 mod cache;
+mod network;
 mod plugin;
 mod redact;
 mod sandbox;
@@ -22,6 +23,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
+pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
 pub use redact::Redactor;
 pub use sandbox::{Grants, SessionState};

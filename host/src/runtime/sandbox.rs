@@ -10,6 +10,7 @@ use wasmtime::{ResourceLimiter, Store};
 use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::network::{self, HostGrant};
 use super::{EPOCH_TICK, Redactor, Runtime};
 use crate::contract::qualityd::connector::{log, types};
 use crate::error::PluginLabel;
@@ -29,6 +30,8 @@ const LOG_LINES_PER_SECOND: f64 = 100.0;
 pub struct Grants {
     /// Directories the plugin may read, each mounted read-only at its own absolute path.
     pub directories: Vec<PathBuf>,
+    /// The `host:port` pairs the plugin may open TCP connections to; none by default.
+    pub hosts: Vec<HostGrant>,
     /// The most linear memory one instance may use, in bytes.
     pub memory_bytes: usize,
     /// The most time one call into the plugin may take.
@@ -50,6 +53,7 @@ impl Default for Grants {
     fn default() -> Self {
         Grants {
             directories: Vec::new(),
+            hosts: Vec::new(),
             memory_bytes: 1 << 30,
             call_timeout: Duration::from_secs(60),
             ipc_chunk_bytes: 64 << 20,
@@ -149,10 +153,20 @@ impl SessionState {
         let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
-            .allow_tcp(false)
+            .allow_tcp(!grants.hosts.is_empty())
             .allow_udp(false)
-            .allow_ip_name_lookup(false)
+            .allow_ip_name_lookup(grants.hosts.iter().any(HostGrant::is_name))
             .allow_blocking_current_thread(true);
+        if !grants.hosts.is_empty() {
+            let allowed = network::granted_addresses(&grants.hosts);
+            wasi.socket_addr_check(move |address, used| {
+                let allowed = network::allows(&allowed, address, used);
+                if !allowed {
+                    tracing::warn!(%address, ?used, "the sandbox refused a socket address the datastore does not grant");
+                }
+                Box::pin(std::future::ready(allowed))
+            });
+        }
         for dir in &grants.directories {
             let guest = dir.to_string_lossy();
             wasi.preopened_dir(dir, guest.as_ref(), FsPerms::ReadOnly)

@@ -19,6 +19,8 @@
 //! - `huge-claim`: `next` sends an IPC message prefix claiming a 2 GiB message, then 1 MiB
 //!   of zeros per call, forever.
 //! - `big-chunk`: `next` sends one 96 MiB chunk.
+//! - `connect`: `read` opens a TCP connection to `target` (`host:port`), sends `ping` and
+//!   reports what came back, to prove the sandbox lets through only granted addresses.
 //! - `echo-secret`: `discover` logs its `target` and `token` settings (the second declared
 //!   secret) and `read` panics with them, to prove the host scrubs them.
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
@@ -210,6 +212,7 @@ impl GuestSession for HostileSession {
                 )));
             }
             "echo-secret" => panic!("leaking {} and {}", self.target, self.token),
+            "connect" => return Err(connect(&self.target)),
             "spin-next" => Stream::Spin,
             "huge-claim" => Stream::Claim(Cell::new(false)),
             "big-chunk" => Stream::BigChunk(Cell::new(false)),
@@ -252,6 +255,26 @@ impl GuestSession for HostileSession {
             stream: BatchStream::new(stream),
             filter_applied: false,
         })
+    }
+}
+
+/// Connect to `target`, say `ping`, and report the answer (or the refusal) as an error.
+fn connect(target: &str) -> Error {
+    use std::io::{Read, Write};
+    let mut stream = match std::net::TcpStream::connect(target) {
+        Ok(stream) => stream,
+        Err(e) => return Error::connection(format!("cannot connect to {target}: {e}")),
+    };
+    let mut answer = [0u8; 4];
+    match stream
+        .write_all(b"ping")
+        .and_then(|()| stream.read_exact(&mut answer))
+    {
+        Ok(()) => Error::internal(format!(
+            "connected to {target}, which answered {}",
+            String::from_utf8_lossy(&answer)
+        )),
+        Err(e) => Error::connection(format!("connected to {target}, then: {e}")),
     }
 }
 
