@@ -435,3 +435,23 @@ fn only_granted_host_ports_can_be_reached() {
     let shown = daemon.get("/datastores/granted").body;
     assert_eq!(shown["grants"]["hosts"], json!([format!("127.0.0.1:{p1}")]));
 }
+
+#[test]
+fn a_component_built_against_another_contract_is_refused_at_load() {
+    let slow = crate::daemon_process::slow_datastore("quick", 1, 0);
+    let daemon = DaemonProcess::start(&config(&slow), &["hostile"]);
+    let serving = daemon.serving("hostile").unwrap()["sha256"].clone();
+    let future = crate::support::plugin_dir().join("future_contract.wasm");
+    let temporary = daemon.plugins().join(".hostile.wasm.tmp");
+    std::fs::copy(future, &temporary).unwrap();
+    std::fs::rename(&temporary, daemon.plugins().join("hostile.wasm")).unwrap();
+    daemon.wait_for("a failed event", || daemon.events()[0]["kind"] == "failed");
+    let message = daemon.events()[0]["message"].as_str().unwrap().to_owned();
+    assert!(
+        message.contains("qualityd:connector@0.1.0") && message.contains("keeps serving"),
+        "{message}"
+    );
+    assert_eq!(daemon.serving("hostile").unwrap()["sha256"], serving);
+    let job = daemon.submit(json!({"kind": "profile", "datastore": "quick"}));
+    assert_eq!(daemon.wait_job(job)["state"], "succeeded");
+}
