@@ -141,16 +141,20 @@ fn a_failed_container_is_in_the_report_and_the_exit_code() {
 }
 
 #[test]
-fn plugins_lists_what_each_plugin_says_of_itself() {
+fn plugins_lists_what_each_plugin_says_of_itself_and_names_one_that_cannot_load() {
+    // The build directory holds `future_contract.wasm`, built against another contract on
+    // purpose: it is named with the reason, the others are still listed, the exit code is 1.
     let out = qualityd(&["plugins"]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
     let stdout = String::from_utf8_lossy(&out.stdout);
+    let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(stdout.contains("files 0.1.0"), "{stdout}");
     assert!(stdout.contains("path (required)"), "{stdout}");
+    assert!(stdout.contains("hostile 0.0.1"), "{stdout}");
+    assert!(
+        stderr.contains("future_contract.wasm") && stderr.contains("qualityd:connector@0.1.0"),
+        "{stderr}"
+    );
+    assert_eq!(out.status.code(), Some(1));
 }
 
 #[test]

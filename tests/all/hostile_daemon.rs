@@ -95,6 +95,12 @@ fn a_panic_fails_only_its_job() {
     let daemon = daemon("panic", "");
     let error = failed_whole(&beside_the_example(&daemon), "trap");
     assert!(error.contains("panics in discover, as asked"), "{error}");
+    // Its stderr reached the host's log too, line by line, tagged with the plugin.
+    let log = daemon.log();
+    let line = log.lines().find(|line| {
+        line.contains("panics in discover, as asked") && line.contains("stream=\"stderr\"")
+    });
+    assert!(line.is_some_and(|l| l.contains("hostile@0.0.1")), "{log}");
 }
 
 #[test]

@@ -7,7 +7,9 @@
 //! - [`BatchReader`] decodes and validates the Arrow IPC stream of one `read`.
 
 mod cache;
+mod log_limit;
 mod network;
+mod output;
 mod plugin;
 mod redact;
 mod sandbox;

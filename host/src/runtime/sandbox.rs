@@ -7,23 +7,18 @@ use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
 use wasmtime::{ResourceLimiter, Store};
-use wasmtime_wasi::p2::pipe::MemoryOutputPipe;
 use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 
+use super::log_limit::LogLimit;
 use super::network::{self, HostGrant};
+use super::output::PluginOutput;
 use super::{EPOCH_TICK, Redactor, Runtime};
 use crate::contract::qualityd::connector::{log, types};
 use crate::error::PluginLabel;
 use crate::{Error, Result};
 
-/// How much of a plugin's stderr is kept to explain a trap (its panic message).
-const STDERR_CAPACITY: usize = 64 * 1024;
 /// The longest log line a plugin may send; longer ones are cut.
 const MAX_LOG_LINE: usize = 4096;
-/// Log lines an instance may send at once before the rate limit applies...
-const LOG_BURST: f64 = 200.0;
-/// ...and per second after that; the rest are dropped, and the drop is logged.
-const LOG_LINES_PER_SECOND: f64 = 100.0;
 
 /// What a datastore grants its plugin.
 #[derive(Debug, Clone)]
@@ -76,41 +71,10 @@ pub struct SessionState {
     wasi: WasiCtx,
     table: ResourceTable,
     memory: MemoryCap,
-    stderr: MemoryOutputPipe,
+    stderr: PluginOutput,
     plugin: PluginLabel,
     log_limit: LogLimit,
     redact: Redactor,
-}
-
-/// A token bucket over an instance's log lines.
-struct LogLimit {
-    tokens: f64,
-    refilled: std::time::Instant,
-    dropped: u64,
-}
-
-impl LogLimit {
-    fn new() -> Self {
-        LogLimit {
-            tokens: LOG_BURST,
-            refilled: std::time::Instant::now(),
-            dropped: 0,
-        }
-    }
-
-    /// Whether a line may pass now.
-    fn admit(&mut self) -> bool {
-        let now = std::time::Instant::now();
-        let earned = now.duration_since(self.refilled).as_secs_f64() * LOG_LINES_PER_SECOND;
-        self.tokens = (self.tokens + earned).min(LOG_BURST);
-        self.refilled = now;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            true
-        } else {
-            false
-        }
-    }
 }
 
 /// Refuses memory growth past the cap, and remembers that it did.
@@ -150,9 +114,11 @@ impl SessionState {
         plugin: PluginLabel,
         grants: &Grants,
     ) -> Result<Store<SessionState>> {
-        let stderr = MemoryOutputPipe::new(STDERR_CAPACITY);
+        let stderr = PluginOutput::new("stderr", plugin.clone(), grants.redact.clone());
+        let stdout = PluginOutput::new("stdout", plugin.clone(), grants.redact.clone());
         let mut wasi = WasiCtxBuilder::new();
         wasi.stderr(stderr.clone())
+            .stdout(stdout)
             .allow_tcp(!grants.hosts.is_empty())
             .allow_udp(false)
             .allow_ip_name_lookup(grants.hosts.iter().any(HostGrant::is_name))
@@ -202,7 +168,7 @@ impl SessionState {
     /// What the plugin last wrote to stderr: its panic message when it panicked (Rust's
     /// `panicked at FILE:LINE:` and the message, without the backtrace note), else the last line.
     pub(crate) fn last_words(&self) -> Option<String> {
-        let contents = self.stderr.contents();
+        let contents = self.stderr.tail();
         let text = String::from_utf8_lossy(&contents);
         let lines: Vec<&str> = text
             .lines()
@@ -232,24 +198,8 @@ impl types::Host for SessionState {}
 impl log::Host for SessionState {
     fn log(&mut self, level: log::Level, message: String) {
         let plugin = &*self.plugin;
-        if !self.log_limit.admit() {
-            if self.log_limit.dropped == 0 {
-                tracing::warn!(
-                    plugin,
-                    "the plugin sends more than {LOG_LINES_PER_SECOND} log lines a second: \
-                     log lines dropped until it slows down"
-                );
-            }
-            self.log_limit.dropped += 1;
+        if !self.log_limit.admit(plugin, "log") {
             return;
-        }
-        if self.log_limit.dropped > 0 {
-            let dropped = std::mem::take(&mut self.log_limit.dropped);
-            tracing::warn!(
-                plugin,
-                dropped,
-                "{dropped} log lines dropped by the rate limit"
-            );
         }
         let message: String = message.chars().take(MAX_LOG_LINE).collect();
         let message = self.redact.scrub(&message);
