@@ -22,8 +22,8 @@ use crate::{Error, Result};
 
 use super::{Metrics, PluginRegistry};
 
-/// How often the progress of running jobs is written to the store.
-pub const PROGRESS_EVERY: Duration = Duration::from_secs(1);
+/// How often running jobs' progress is saved and their time limits checked.
+pub const TICK: Duration = Duration::from_secs(1);
 
 /// The job runner.
 pub struct Jobs {
@@ -71,24 +71,7 @@ impl Outcome {
         }
         self
     }
-}
 
-fn job_error(code: &str, message: impl Into<String>) -> Option<JobError> {
-    Some(JobError {
-        code: code.to_owned(),
-        message: message.into(),
-    })
-}
-
-/// Why the job was stopped, when it was: the daemon's shutdown, its time limit, or a user.
-#[derive(Clone, Copy)]
-enum StopReason {
-    Request,
-    Shutdown,
-    TimeLimit(Duration),
-}
-
-impl Outcome {
     fn of_error(e: &Error, stopped: StopReason) -> Self {
         let (state, error) = match (e, stopped) {
             (Error::Cancelled(_), StopReason::TimeLimit(limit)) => (
@@ -121,6 +104,21 @@ impl Outcome {
             failures: Vec::new(),
         }
     }
+}
+
+fn job_error(code: &str, message: impl Into<String>) -> Option<JobError> {
+    Some(JobError {
+        code: code.to_owned(),
+        message: message.into(),
+    })
+}
+
+/// Why the job was stopped, when it was: the daemon's shutdown, its time limit, or a user.
+#[derive(Clone, Copy)]
+enum StopReason {
+    Request,
+    Shutdown,
+    TimeLimit(Duration),
 }
 
 impl Jobs {
@@ -237,8 +235,8 @@ impl Jobs {
 
     /// Write the progress of every running job to the store, so that a job a crash cuts off
     /// shows how far it got, and stop the jobs past their time limit. The daemon calls this
-    /// every [`PROGRESS_EVERY`].
-    pub fn save_progress(&self) {
+    /// every [`TICK`].
+    pub fn tick(&self) {
         let now = Instant::now();
         let mut active = self.lock();
         for (id, job) in active.iter_mut() {

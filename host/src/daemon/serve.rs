@@ -58,7 +58,7 @@ pub async fn serve(config: Config) -> Result<()> {
         scheduler::start(&loader.jobs, &loader.config.datastores);
     });
     tokio::spawn(reload_on_sighup(daemon.clone()));
-    tokio::spawn(save_progress(daemon.clone()));
+    tokio::spawn(tick_jobs(daemon.clone()));
 
     axum::serve(listener, api::router(daemon.clone()))
         .with_graceful_shutdown(drain_on_signal(daemon))
@@ -66,12 +66,13 @@ pub async fn serve(config: Config) -> Result<()> {
         .map_err(|e| Error::Internal(format!("the HTTP server stopped: {e}")))
 }
 
-async fn save_progress(daemon: Arc<Daemon>) {
-    let mut ticks = tokio::time::interval(super::jobs::PROGRESS_EVERY);
+/// Save running jobs' progress and stop those past their time limit, every [`super::jobs::TICK`].
+async fn tick_jobs(daemon: Arc<Daemon>) {
+    let mut ticks = tokio::time::interval(super::jobs::TICK);
     loop {
         ticks.tick().await;
         let jobs = daemon.jobs.clone();
-        let _ = tokio::task::spawn_blocking(move || jobs.save_progress()).await;
+        let _ = tokio::task::spawn_blocking(move || jobs.tick()).await;
     }
 }
 
