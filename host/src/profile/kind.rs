@@ -1,7 +1,7 @@
 //! What kind of statistics an Arrow type gets, and how its values map to the i64 and f64
 //! forms the sketches work on and back to typed [`Value`]s for reports.
 
-use arrow::array::{Array, ArrayRef};
+use arrow::array::{Array, ArrayRef, AsArray};
 use arrow::compute::cast;
 use arrow::datatypes::{DataType, TimeUnit};
 use serde::{Deserialize, Serialize};
@@ -63,11 +63,13 @@ impl Kind {
     }
 
     /// An integer or temporal column as i64: integers as they are, dates as days, times as
-    /// nanoseconds, timestamps in their unit.
+    /// nanoseconds (saturating), timestamps in their unit.
     pub fn as_i64(self, array: &dyn Array) -> Option<ArrayRef> {
+        if self == Kind::Time {
+            return time_as_nanos(array);
+        }
         let via = match self {
             Kind::Date => DataType::Date32,
-            Kind::Time => DataType::Time64(TimeUnit::Nanosecond),
             _ => DataType::Int64,
         };
         let typed = cast(array, &via).ok()?;
@@ -133,5 +135,48 @@ impl FutureCount {
     /// Count the values after the moment.
     pub fn add(&mut self, values: &[i64]) {
         self.count += values.iter().filter(|v| **v > self.after).count() as u64;
+    }
+}
+
+/// Times of day as nanoseconds. arrow's cast multiplies unchecked, so a time far outside a
+/// day (which a plugin may send: Arrow does not forbid it) would overflow; here it saturates.
+fn time_as_nanos(array: &dyn Array) -> Option<ArrayRef> {
+    use arrow::datatypes::{
+        Int64Type, Time32MillisecondType, Time32SecondType, Time64MicrosecondType,
+        Time64NanosecondType,
+    };
+    let scaled: arrow::array::Int64Array =
+        match array.data_type() {
+            DataType::Time32(TimeUnit::Second) => array
+                .as_primitive::<Time32SecondType>()
+                .unary::<_, Int64Type>(|x| x as i64 * 1_000_000_000),
+            DataType::Time32(TimeUnit::Millisecond) => array
+                .as_primitive::<Time32MillisecondType>()
+                .unary::<_, Int64Type>(|x| x as i64 * 1_000_000),
+            DataType::Time64(TimeUnit::Microsecond) => array
+                .as_primitive::<Time64MicrosecondType>()
+                .unary::<_, Int64Type>(|x| x.saturating_mul(1_000)),
+            DataType::Time64(TimeUnit::Nanosecond) => array
+                .as_primitive::<Time64NanosecondType>()
+                .unary::<_, Int64Type>(|x| x),
+            _ => return None,
+        };
+    Some(std::sync::Arc::new(scaled))
+}
+
+#[cfg(test)]
+mod tests {
+    use arrow::array::{Int64Array, Time64MicrosecondArray};
+
+    use super::*;
+
+    /// Found by the `ipc_decode` fuzz target: a time of i64::MAX µs overflowed arrow's cast
+    /// to nanoseconds (a panic with overflow checks on).
+    #[test]
+    fn times_far_outside_a_day_saturate_instead_of_overflowing() {
+        let times = Time64MicrosecondArray::from(vec![1, i64::MAX, i64::MIN]);
+        let nanos = Kind::Time.as_i64(&times).unwrap();
+        let nanos = nanos.as_any().downcast_ref::<Int64Array>().unwrap();
+        assert_eq!(nanos.values()[..], [1_000, i64::MAX, i64::MIN]);
     }
 }

@@ -4,9 +4,11 @@
 //!   WASI's imports, the compiled-artifact cache and the epoch ticker that enforces time limits.
 //! - [`Plugin`] is one loaded plugin version: its pre-instantiated component and `describe()`.
 //! - [`PluginSession`] is one sandboxed instance with a session open on a datastore.
-//! - [`BatchReader`] decodes and validates the Arrow IPC stream of one `read`.
+//! - [`BatchReader`] pulls the Arrow IPC stream of one `read`; [`IpcDecoder`] decodes and
+//!   validates it.
 
 mod cache;
+mod ipc;
 mod log_limit;
 mod network;
 mod output;
@@ -25,6 +27,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
+pub use ipc::{IpcCaps, IpcDecoder, IpcError};
 pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
 pub use redact::Redactor;

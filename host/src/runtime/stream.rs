@@ -1,18 +1,16 @@
-//! Reads one `batch-stream`: pulls IPC chunks from the plugin, decodes them, and checks every
-//! batch against the schema `discover` announced. Bytes that are not Arrow IPC, batches of
-//! another shape, and chunks or messages larger than the datastore's IPC caps are errors
-//! naming the plugin, never panics or unbounded buffers.
+//! Reads one `batch-stream`: pulls IPC chunks from the plugin and hands them to an
+//! [`IpcDecoder`], which checks every batch against the schema `discover` announced and the
+//! datastore's IPC caps. Its errors come back here naming the plugin and the call.
 
 use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 
-use arrow::buffer::Buffer;
-use arrow::datatypes::{Schema, SchemaRef};
-use arrow::ipc::reader::StreamDecoder;
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use wasmtime::component::ResourceAny;
 
 use super::PluginSession;
+use super::ipc::{IpcCaps, IpcDecoder, IpcError};
 use crate::contract::ReadResponse;
 use crate::{Error, Result};
 
@@ -21,14 +19,10 @@ pub struct BatchReader<'s> {
     session: &'s mut PluginSession,
     call: String,
     stream: Option<ResourceAny>,
-    decoder: StreamDecoder,
-    expected: SchemaRef,
-    schema_checked: bool,
+    decoder: IpcDecoder,
     pending: VecDeque<RecordBatch>,
     filter_applied: bool,
     bytes: u64,
-    /// Bytes received since the last decoded batch: what the decoder may be holding.
-    undecoded: usize,
     waiting: Duration,
     decoding: Duration,
 }
@@ -40,17 +34,19 @@ impl<'s> BatchReader<'s> {
         response: ReadResponse,
         expected: SchemaRef,
     ) -> Self {
+        let grants = session.grants();
+        let caps = IpcCaps {
+            chunk_bytes: grants.ipc_chunk_bytes,
+            batch_bytes: grants.ipc_batch_bytes,
+        };
         BatchReader {
             session,
             call,
             stream: Some(response.stream),
-            decoder: StreamDecoder::new(),
-            expected,
-            schema_checked: false,
+            decoder: IpcDecoder::new(expected, caps),
             pending: VecDeque::new(),
             filter_applied: response.filter_applied,
             bytes: 0,
-            undecoded: 0,
             waiting: Duration::ZERO,
             decoding: Duration::ZERO,
         }
@@ -72,11 +68,25 @@ impl<'s> BatchReader<'s> {
         (self.waiting, self.decoding)
     }
 
-    fn malformed(&self, reason: impl std::fmt::Display) -> Error {
-        Error::MalformedIpc {
-            plugin: self.session.label().clone(),
-            call: self.call.clone(),
-            reason: reason.to_string(),
+    fn error(&self, error: IpcError) -> Error {
+        let (plugin, call) = (self.session.label().clone(), self.call.clone());
+        match error {
+            IpcError::Malformed(reason) => Error::MalformedIpc {
+                plugin,
+                call,
+                reason,
+            },
+            IpcError::SchemaMismatch { expected, got } => Error::SchemaMismatch {
+                plugin,
+                call,
+                expected,
+                got,
+            },
+            IpcError::Limit(reason) => Error::Limit {
+                plugin,
+                call,
+                reason,
+            },
         }
     }
 
@@ -93,90 +103,17 @@ impl<'s> BatchReader<'s> {
             match next? {
                 Some(chunk) => {
                     self.bytes += chunk.len() as u64;
-                    self.check_caps(chunk.len())?;
-                    let mut buffer = Buffer::from_vec(chunk);
-                    while !buffer.is_empty() {
-                        let decoded = self
-                            .decoder
-                            .decode(&mut buffer)
-                            .map_err(|e| self.malformed(e))?;
-                        self.check_schema()?;
-                        if let Some(batch) = decoded {
-                            self.undecoded = 0;
-                            self.pending.push_back(batch);
-                        }
-                    }
+                    let pushed = self.decoder.push(chunk, &mut self.pending);
                     self.decoding += received.elapsed();
+                    pushed.map_err(|e| self.error(e))?;
                 }
                 None => {
                     self.close();
-                    self.decoder.finish().map_err(|e| {
-                        self.malformed(format!("the stream ended mid-message: {e}"))
-                    })?;
+                    self.decoder.finish().map_err(|e| self.error(e))?;
                 }
             }
         }
         Ok(())
-    }
-
-    /// A chunk over `ipc_chunk_mib`, or more bytes than `ipc_batch_mib` without a batch
-    /// decoded (a message claiming a huge length, or one huge batch), ends the read.
-    fn check_caps(&mut self, chunk: usize) -> Result<()> {
-        let grants = self.session.grants();
-        let (chunk_cap, batch_cap) = (grants.ipc_chunk_bytes, grants.ipc_batch_bytes);
-        self.undecoded += chunk;
-        let reason = if chunk > chunk_cap {
-            format!(
-                "it sent {} MiB in one chunk, over its cap of {} MiB (grants.ipc_chunk_mib); \
-                 raise the cap if the plugin's batches are legitimately that large",
-                mib(chunk),
-                mib(chunk_cap)
-            )
-        } else if self.undecoded > batch_cap {
-            format!(
-                "it sent {} MiB without completing a batch, over its cap of {} MiB per batch \
-                 (grants.ipc_batch_mib); raise the cap, or have the plugin send smaller batches",
-                mib(self.undecoded),
-                mib(batch_cap)
-            )
-        } else {
-            return Ok(());
-        };
-        self.close();
-        Err(Error::Limit {
-            plugin: self.session.label().clone(),
-            call: self.call.clone(),
-            reason,
-        })
-    }
-
-    fn check_schema(&mut self) -> Result<()> {
-        if self.schema_checked {
-            return Ok(());
-        }
-        let Some(got) = self.decoder.schema() else {
-            return Ok(());
-        };
-        self.schema_checked = true;
-        let same = got.fields().len() == self.expected.fields().len()
-            && got
-                .fields()
-                .iter()
-                .zip(self.expected.fields())
-                .all(|(g, e)| {
-                    g.name() == e.name()
-                        && g.data_type() == e.data_type()
-                        && g.is_nullable() == e.is_nullable()
-                });
-        if same {
-            return Ok(());
-        }
-        Err(Error::SchemaMismatch {
-            plugin: self.session.label().clone(),
-            call: self.call.clone(),
-            expected: describe_fields(&self.expected),
-            got: describe_fields(&got),
-        })
     }
 
     fn close(&mut self) {
@@ -209,21 +146,4 @@ impl Drop for BatchReader<'_> {
     fn drop(&mut self) {
         self.close();
     }
-}
-
-fn describe_fields(schema: &Schema) -> String {
-    let fields: Vec<String> = schema
-        .fields()
-        .iter()
-        .map(|f| {
-            let null = if f.is_nullable() { "" } else { " not null" };
-            format!("{}: {}{null}", f.name(), f.data_type())
-        })
-        .collect();
-    fields.join(", ")
-}
-
-/// Bytes in MiB, rounded up: a cap is never shown as passed by "0 MiB".
-fn mib(bytes: usize) -> usize {
-    bytes.div_ceil(1 << 20)
 }
