@@ -25,6 +25,21 @@ wait_for PostgreSQL postgres_up
 psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'test'" | grep -q 1 \
   || psql -h 127.0.0.1 -U postgres -d postgres -c "CREATE DATABASE test"
 
+# The PostgreSQL plugin's tests log in with each password method as its own role; every
+# other connection from 127.0.0.1 stays on trust. The lines go first: pg_hba.conf's first
+# match wins.
+hba=$(psql -h 127.0.0.1 -U postgres -d postgres -tAc "SHOW hba_file")
+if ! grep -q "qd_scram" "$hba"; then
+  echo "adding the password-method test roles' lines to $hba"
+  { printf 'host all qd_password 127.0.0.1/32 password\n'
+    printf 'host all qd_md5 127.0.0.1/32 md5\n'
+    printf 'host all qd_scram 127.0.0.1/32 scram-sha-256\n'
+    cat "$hba"; } > "$hba.new"
+  chown --reference="$hba" "$hba.new" && chmod --reference="$hba" "$hba.new"
+  mv "$hba.new" "$hba"
+  psql -h 127.0.0.1 -U postgres -d postgres -tAc "SELECT pg_reload_conf()" >/dev/null
+fi
+
 if ! mariadb_up >/dev/null 2>&1; then
   echo "starting MariaDB"
   start-stop-daemon --start --oknodo --background --exec /usr/sbin/mariadbd || true

@@ -18,6 +18,7 @@ mod hostile_daemon;
 mod hot_reload;
 mod incremental;
 mod partitions;
+mod postgres;
 mod profile_options;
 mod sandbox;
 mod statistics;

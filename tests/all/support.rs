@@ -1,9 +1,10 @@
 //! Shared by the tests: the plugins (built once per run), a runtime with a shared artifact
 //! cache, and short ways to profile a path.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
 use qualityd::contract::{Partition, PartitionHint, ReadRequest, Setting};
 use qualityd::operation::{self, ContainerOutcome, Datastore, ProfileOptions, Progress};
@@ -52,19 +53,35 @@ pub fn runtime() -> &'static Arc<Runtime> {
 
 /// A plugin from the build directory, loaded once per run.
 pub fn plugin(name: &str) -> Arc<Plugin> {
-    static FILES: OnceLock<Arc<Plugin>> = OnceLock::new();
-    static HOSTILE: OnceLock<Arc<Plugin>> = OnceLock::new();
-    let cell = match name {
-        "files" => &FILES,
-        "hostile" => &HOSTILE,
-        other => panic!("no test plugin {other}"),
+    static LOADED: Mutex<BTreeMap<String, Arc<Plugin>>> = Mutex::new(BTreeMap::new());
+    let mut loaded = LOADED
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    loaded
+        .entry(name.to_owned())
+        .or_insert_with(|| {
+            runtime()
+                .load_named(plugin_dir(), name)
+                .unwrap_or_else(|e| panic!("loading {name}: {e}"))
+        })
+        .clone()
+}
+
+/// A datastore served by a network plugin (`postgres`, `mysql`), granted `hosts` only.
+pub fn network_datastore(plugin_name: &str, pairs: &[(&str, &str)], hosts: &[&str]) -> Datastore {
+    let grants = Grants {
+        hosts: hosts
+            .iter()
+            .map(|h| h.parse().expect("a host:port grant"))
+            .collect(),
+        ..Grants::default()
     };
-    cell.get_or_init(|| {
-        runtime()
-            .load_named(plugin_dir(), name)
-            .unwrap_or_else(|e| panic!("loading {name}: {e}"))
-    })
-    .clone()
+    Datastore {
+        name: format!("{plugin_name}-test"),
+        plugin: plugin(plugin_name),
+        settings: settings(pairs),
+        grants,
+    }
 }
 
 /// Settings from pairs.
