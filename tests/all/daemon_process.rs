@@ -342,3 +342,31 @@ pub fn slow_datastore(name: &str, batches: u32, pause_ms: u32) -> String {
          grants = {{ directories = [\"plugins\"] }}\n"
     )
 }
+
+/// Start a daemon serving `datastore` (a `[datastores.NAME]` table of `plugin`), catalog it
+/// and profile `container` through the API; assert the job succeeded over at least
+/// `min_partitions` partitions, and return the job and the stored profile.
+pub fn profile_through_api(
+    name: &str,
+    datastore: &str,
+    plugin: &str,
+    container: &str,
+    min_partitions: u64,
+) -> (Value, Value) {
+    let daemon = DaemonProcess::start(&config(datastore), &[plugin]);
+    let catalog = daemon.submit(serde_json::json!({"kind": "catalog", "datastore": name}));
+    assert_eq!(daemon.wait_job(catalog)["state"], "succeeded");
+    let job = daemon.submit(serde_json::json!({
+        "kind": "profile", "datastore": name, "containers": [container]
+    }));
+    let job = daemon.wait_job(job);
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let partitions = job["progress"]["partitions_total"].as_u64().unwrap();
+    assert!(partitions >= min_partitions, "{job}");
+    let latest = daemon
+        .get(&format!(
+            "/datastores/{name}/containers/{container}/profile"
+        ))
+        .body;
+    (job, latest["profile"].clone())
+}

@@ -921,8 +921,7 @@ fn a_connection_killed_by_the_server_mid_read_is_a_connection_error() {
 
 #[test]
 fn a_table_is_profiled_through_the_daemon_api_in_parallel_partitions() {
-    use crate::daemon_process::{DaemonProcess, config};
-    use serde_json::json;
+    use crate::daemon_process::profile_through_api;
 
     sql("DROP TABLE IF EXISTS qd_mysql_daemon;
          CREATE TABLE qd_mysql_daemon (id INT PRIMARY KEY, country CHAR(2), joined DATE);
@@ -935,23 +934,8 @@ fn a_table_is_profiled_through_the_daemon_api_in_parallel_partitions() {
          partition_rows = \"10000\" }}\n\
          grants = {{ hosts = [\"{ADDRESS}\"] }}\n"
     );
-    let daemon = DaemonProcess::start(&config(&datastore), &["mysql"]);
-    let catalog = daemon.submit(json!({"kind": "catalog", "datastore": "shop"}));
-    assert_eq!(daemon.wait_job(catalog)["state"], "succeeded");
-    let job = daemon.submit(json!({
-        "kind": "profile", "datastore": "shop", "containers": ["qd_mysql_daemon"]
-    }));
-    let job = daemon.wait_job(job);
-    assert_eq!(job["state"], "succeeded", "{job}");
-    assert!(
-        job["progress"]["partitions_total"].as_u64().unwrap() >= 4,
-        "{job}"
-    );
+    let (job, profile) = profile_through_api("shop", &datastore, "mysql", "qd_mysql_daemon", 4);
     assert_eq!(job["progress"]["rows"], 40_000);
-    let latest = daemon
-        .get("/datastores/shop/containers/qd_mysql_daemon/profile")
-        .body;
-    let profile = &latest["profile"];
     assert_eq!(profile["rows"], 40_000, "{profile}");
     let country = profile["fields"]
         .as_array()

@@ -16,9 +16,8 @@ use arrow::datatypes::{
 use qualityd::contract::{Comparison, Predicate, ReadRequest, Scalar, Watermark};
 use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
 use qualityd::runtime::DiscoveredContainer;
-use serde_json::json;
 
-use crate::daemon_process::{DaemonProcess, config};
+use crate::daemon_process::profile_through_api;
 use crate::support::{hint, network_datastore, read_request};
 
 const ADDRESS: &str = "127.0.0.1:5432";
@@ -637,21 +636,14 @@ fn a_table_is_profiled_through_the_daemon_api_in_parallel_partitions() {
          schemas = \"{s}\", partition_rows = \"10000\" }}\n\
          grants = {{ hosts = [\"{ADDRESS}\"] }}\n"
     );
-    let daemon = DaemonProcess::start(&config(&datastore), &["postgres"]);
-    let catalog = daemon.submit(json!({"kind": "catalog", "datastore": "warehouse"}));
-    assert_eq!(daemon.wait_job(catalog)["state"], "succeeded");
-    let job = daemon.submit(json!({"kind": "profile", "datastore": "warehouse"}));
-    let job = daemon.wait_job(job);
-    assert_eq!(job["state"], "succeeded", "{job}");
-    assert!(
-        job["progress"]["partitions_total"].as_u64().unwrap() >= 4,
-        "{job}"
+    let (job, profile) = profile_through_api(
+        "warehouse",
+        &datastore,
+        "postgres",
+        "qd_pg_daemon.customers",
+        4,
     );
     assert_eq!(job["progress"]["rows"], 40_000);
-    let latest = daemon
-        .get("/datastores/warehouse/containers/qd_pg_daemon.customers/profile")
-        .body;
-    let profile = &latest["profile"];
     assert_eq!(profile["rows"], 40_000, "{profile}");
     let country = profile["fields"]
         .as_array()

@@ -23,9 +23,10 @@ mod xlsx;
 
 use std::path::PathBuf;
 
+use qualityd_plugin_sdk::setting_spec as spec;
 use qualityd_plugin_sdk::{
     Batches, Capability, Connector, ContainerInfo, ContainerKind, Error, Partition, PartitionHint,
-    PluginInfo, ReadRequest, Result, Scalar, Session, SettingSpec, SettingType, Settings,
+    PluginInfo, ReadRequest, Result, Scalar, Session, SettingType, Settings,
 };
 
 use arrow_schema::SchemaRef;
@@ -39,17 +40,6 @@ use crate::unify::{conform, unify};
 struct FilesConnector;
 
 qualityd_plugin_sdk::export_connector!(FilesConnector);
-
-fn spec(name: &str, type_: SettingType, default: Option<&str>, help: &str) -> SettingSpec {
-    SettingSpec {
-        name: name.into(),
-        type_,
-        required: default.is_none(),
-        secret: false,
-        default: default.map(Into::into),
-        help: help.into(),
-    }
-}
 
 impl Connector for FilesConnector {
     fn describe() -> PluginInfo {

@@ -21,6 +21,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use arrow_schema::Schema;
+use qualityd_plugin_sdk::setting_spec as spec;
 use qualityd_plugin_sdk::{
     Batches, Capability, Connector, ContainerInfo, Error, Partition, PartitionHint, PluginInfo,
     ReadRequest, Result, Session, SettingSpec, SettingType, Settings,
@@ -34,17 +35,6 @@ use crate::wire::{ConnectOptions, Connection};
 struct PostgresConnector;
 
 qualityd_plugin_sdk::export_connector!(PostgresConnector);
-
-fn spec(name: &str, type_: SettingType, default: Option<&str>, help: &str) -> SettingSpec {
-    SettingSpec {
-        name: name.into(),
-        type_,
-        required: default.is_none(),
-        secret: false,
-        default: default.map(Into::into),
-        help: help.into(),
-    }
-}
 
 impl Connector for PostgresConnector {
     fn describe() -> PluginInfo {

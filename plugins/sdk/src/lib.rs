@@ -43,7 +43,7 @@ pub use bindings::qualityd::connector::types::{
 };
 pub use error::{DataErrorBuilder, Result};
 pub use ipc::{IpcStream, schema_to_ipc};
-pub use settings::Settings;
+pub use settings::{Settings, setting_spec};
 
 /// A connector: who it is, and how to open a session on a datastore.
 pub trait Connector {

@@ -78,6 +78,24 @@ impl Settings {
     }
 }
 
+/// A setting's spec: required when it has no default, not secret. Change the rest with
+/// struct update syntax: `SettingSpec { secret: true, required: false, ..setting_spec(..) }`.
+pub fn setting_spec(
+    name: &str,
+    type_: SettingType,
+    default: Option<&str>,
+    help: &str,
+) -> SettingSpec {
+    SettingSpec {
+        name: name.into(),
+        type_,
+        required: default.is_none(),
+        secret: false,
+        default: default.map(Into::into),
+        help: help.into(),
+    }
+}
+
 fn check_form(spec: &SettingSpec, value: &str) -> Result<()> {
     match spec.type_ {
         SettingType::Text | SettingType::Address => Ok(()),
