@@ -31,7 +31,11 @@ fuzz_target!(|data: &[u8]| {
     let mut decoder = IpcDecoder::new(schema.clone(), CAPS);
     let mut profile = ContainerProfile::new("fuzz", &schema, 0);
     let mut batches = VecDeque::new();
-    let chunk = if split == 0 { stream.len().max(1) } else { split as usize };
+    let chunk = if split == 0 {
+        stream.len().max(1)
+    } else {
+        split as usize
+    };
     for piece in stream.chunks(chunk) {
         if decoder.push(piece.to_vec(), &mut batches).is_err() {
             return;

@@ -20,25 +20,45 @@ fn batch(rows: usize, seed: i64) -> RecordBatch {
     let n = |i: usize| (i as i64 + seed) * 7 - 3;
     let some = |i: usize| i % 3 != 1;
     let columns: Vec<ArrayRef> = vec![
-        Arc::new(Int32Array::from_iter((0..rows).map(|i| some(i).then(|| n(i) as i32)))),
-        Arc::new(Int64Array::from_iter((0..rows).map(|i| some(i).then(|| n(i))))),
-        Arc::new(UInt64Array::from_iter((0..rows).map(|i| some(i).then_some(i as u64)))),
-        Arc::new(Float64Array::from_iter((0..rows).map(|i| some(i).then(|| n(i) as f64 / 3.0)))),
-        Arc::new(BooleanArray::from_iter((0..rows).map(|i| some(i).then_some(i % 2 == 0)))),
-        Arc::new(StringArray::from_iter((0..rows).map(|i| some(i).then(|| format!("v{i}"))))),
-        Arc::new(LargeStringArray::from_iter((0..rows).map(|i| some(i).then(|| "é".repeat(i))))),
-        Arc::new(Date32Array::from_iter((0..rows).map(|i| some(i).then(|| n(i) as i32)))),
+        Arc::new(Int32Array::from_iter(
+            (0..rows).map(|i| some(i).then(|| n(i) as i32)),
+        )),
+        Arc::new(Int64Array::from_iter(
+            (0..rows).map(|i| some(i).then(|| n(i))),
+        )),
+        Arc::new(UInt64Array::from_iter(
+            (0..rows).map(|i| some(i).then_some(i as u64)),
+        )),
+        Arc::new(Float64Array::from_iter(
+            (0..rows).map(|i| some(i).then(|| n(i) as f64 / 3.0)),
+        )),
+        Arc::new(BooleanArray::from_iter(
+            (0..rows).map(|i| some(i).then_some(i % 2 == 0)),
+        )),
+        Arc::new(StringArray::from_iter(
+            (0..rows).map(|i| some(i).then(|| format!("v{i}"))),
+        )),
+        Arc::new(LargeStringArray::from_iter(
+            (0..rows).map(|i| some(i).then(|| "é".repeat(i))),
+        )),
+        Arc::new(Date32Array::from_iter(
+            (0..rows).map(|i| some(i).then(|| n(i) as i32)),
+        )),
         Arc::new(
             TimestampMicrosecondArray::from_iter((0..rows).map(|i| some(i).then(|| n(i) << 20)))
                 .with_timezone("UTC"),
         ),
-        Arc::new(Time64MicrosecondArray::from_iter((0..rows).map(|i| some(i).then_some(i as i64)))),
+        Arc::new(Time64MicrosecondArray::from_iter(
+            (0..rows).map(|i| some(i).then_some(i as i64)),
+        )),
         Arc::new(
             Decimal128Array::from_iter((0..rows).map(|i| some(i).then(|| n(i) as i128)))
                 .with_precision_and_scale(12, 2)
                 .unwrap(),
         ),
-        Arc::new(BinaryArray::from_iter((0..rows).map(|i| some(i).then(|| vec![i as u8; i])))),
+        Arc::new(BinaryArray::from_iter(
+            (0..rows).map(|i| some(i).then(|| vec![i as u8; i])),
+        )),
         Arc::new(
             (0..rows)
                 .map(|i| some(i).then(|| ["a", "b", "c"][i % 3]))
@@ -61,7 +81,11 @@ fn stream(batches: &[RecordBatch]) -> Vec<u8> {
 }
 
 fn main() {
-    let dir = PathBuf::from(std::env::args().nth(1).expect("usage: ipc_seeds <corpus dir>"));
+    let dir = PathBuf::from(
+        std::env::args()
+            .nth(1)
+            .expect("usage: ipc_seeds <corpus dir>"),
+    );
     std::fs::create_dir_all(&dir).expect("create the corpus directory");
     let seeds = [
         (0u8, stream(&[])),
