@@ -8,6 +8,8 @@
 //!
 //! - [`runtime`]: the wasmtime engine, the compiled-artifact cache, plugins and sessions.
 //! - [`profile`]: field profiles built in one pass and merged across partitions.
+//! - [`checks`]: quality rules over record batches: rows that fail, and container-wide
+//!   assertions merged across partitions.
 //! - [`operation`]: operations over a datastore (profile) that tie the two together.
 //! - [`report`]: how profiles are shown to people (tables) and programs (JSON).
 //! - [`config`], [`store`], [`daemon`], [`api`]: the daemon (`qualityd serve`): its config
@@ -15,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod checks;
 pub mod config;
 pub mod contract;
 pub mod daemon;

@@ -29,6 +29,8 @@ pub use distinct::DistinctCounter;
 pub use field::FieldProfile;
 pub use histogram::{Bin, Histogram};
 pub use inference::TextType;
+// The checks' `is_type` rule reads text by the same rules as the profile.
+pub(crate) use inference::classify;
 pub use kind::{FutureCount, Kind};
 pub use moments::{Moments, NumberStats};
 pub use quantiles::{PERCENTILES, Quantile, Quantiles};
