@@ -127,20 +127,12 @@ impl Connector for FilesConnector {
     }
 
     fn open(settings: Settings) -> Result<Box<dyn Session>> {
-        let positive = |name: &str| -> Result<u64> {
-            match settings.integer(name)? {
-                n if n > 0 => Ok(n as u64),
-                n => Err(Error::config(format!(
-                    "setting `{name}` must be greater than zero, got {n}"
-                ))),
-            }
-        };
         Ok(Box::new(FilesSession {
             listing: Listing::new(PathBuf::from(settings.text("path")?)),
             format: CsvFormat::from_settings(&settings)?,
-            infer_rows: positive("infer_rows")? as usize,
-            partition_bytes: positive("partition_bytes")?,
-            batch_rows: positive("batch_rows")? as usize,
+            infer_rows: settings.positive("infer_rows")? as usize,
+            partition_bytes: settings.positive("partition_bytes")?,
+            batch_rows: settings.positive("batch_rows")? as usize,
             globs: Globs::parse(settings.text("patterns")?)?,
         }))
     }

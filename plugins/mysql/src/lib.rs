@@ -98,14 +98,6 @@ impl Connector for MysqlConnector {
     }
 
     fn open(settings: Settings) -> Result<Box<dyn Session>> {
-        let positive = |name: &str| -> Result<u64> {
-            match settings.integer(name)? {
-                n if n > 0 => Ok(n as u64),
-                n => Err(Error::config(format!(
-                    "setting `{name}` must be greater than zero, got {n}"
-                ))),
-            }
-        };
         let address = settings.text("address")?.trim().to_string();
         if !address.contains(':') {
             return Err(Error::config(format!(
@@ -118,10 +110,10 @@ impl Connector for MysqlConnector {
                 user: settings.text("user")?.to_string(),
                 password: settings.get("password").unwrap_or_default().to_string(),
                 database: settings.text("database")?.to_string(),
-                connect_timeout: Duration::from_secs(positive("connect_timeout_secs")?),
+                connect_timeout: Duration::from_secs(settings.positive("connect_timeout_secs")?),
             },
-            batch_rows: positive("batch_rows")? as usize,
-            partition_rows: positive("partition_rows")?,
+            batch_rows: settings.positive("batch_rows")? as usize,
+            partition_rows: settings.positive("partition_rows")?,
             slot: Rc::new(RefCell::new(None)),
         }))
     }

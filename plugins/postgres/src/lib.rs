@@ -99,18 +99,12 @@ impl Connector for PostgresConnector {
     }
 
     fn open(settings: Settings) -> Result<Box<dyn Session>> {
-        let positive = |name: &str| -> Result<u64> {
-            let value = settings.integer(name)?;
-            u64::try_from(value).ok().filter(|v| *v > 0).ok_or_else(|| {
-                Error::config(format!("setting `{name}` must be at least 1, got {value}"))
-            })
-        };
         let options = ConnectOptions {
             address: settings.text("address")?.to_owned(),
             database: settings.text("database")?.to_owned(),
             user: settings.text("user")?.to_owned(),
             password: settings.get("password").map(str::to_owned),
-            connect_timeout: Duration::from_secs(positive("connect_timeout_secs")?),
+            connect_timeout: Duration::from_secs(settings.positive("connect_timeout_secs")?),
         };
         let schemas = settings
             .get("schemas")
@@ -124,8 +118,8 @@ impl Connector for PostgresConnector {
         Ok(Box::new(PostgresSession {
             options,
             schemas,
-            batch_rows: positive("batch_rows")? as usize,
-            partition_rows: positive("partition_rows")?,
+            batch_rows: settings.positive("batch_rows")? as usize,
+            partition_rows: settings.positive("partition_rows")?,
             connection: Rc::new(RefCell::new(None)),
         }))
     }

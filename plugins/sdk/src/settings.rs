@@ -72,6 +72,16 @@ impl Settings {
         parse_integer(name, self.text(name)?)
     }
 
+    /// An integer setting that must be at least 1 (a size, a count, a timeout).
+    pub fn positive(&self, name: &str) -> Result<u64> {
+        match self.integer(name)? {
+            n if n > 0 => Ok(n as u64),
+            n => Err(Error::config(format!(
+                "setting `{name}` must be greater than zero, got {n}"
+            ))),
+        }
+    }
+
     /// A boolean setting (its form was checked against the spec).
     pub fn boolean(&self, name: &str) -> Result<bool> {
         parse_boolean(name, self.text(name)?)
