@@ -53,6 +53,24 @@ pub enum CheckError {
         reason: String,
     },
 
+    /// A SQL expression (a check's filter, `satisfies_expression`, `metric`) that does not
+    /// parse, does not plan against the container's fields, gives values of the wrong type
+    /// for its use, or fails on the data.
+    #[error(
+        "check {check}: SQL expression `{expression}` {reason}; fix the expression (fields \
+         are named exactly as in the container, case included; double-quote a name that has \
+         spaces or punctuation or is a SQL keyword)"
+    )]
+    Expression {
+        /// The check.
+        check: String,
+        /// The SQL, as written.
+        expression: String,
+        /// What is wrong: `does not parse: …`, `does not plan: …`, the type it gives and
+        /// the type needed, or `failed on the data: …`.
+        reason: String,
+    },
+
     /// The rule is evaluated elsewhere: row rules by `failing_rows`, whole-container rules by
     /// an [`AggregateState`](super::AggregateState).
     #[error("check {check}: {rule} is {kind}; evaluate it with {with}")]

@@ -2,19 +2,25 @@
 //! batches. A [`Check`] pairs a [`Rule`] with the container and fields it applies to and the
 //! metadata a user gives it (description, tags, weight).
 //!
-//! Rules come in three kinds ([`Rule::evaluation`]):
+//! Rules come in four kinds ([`Rule::evaluation`]):
 //! - **row rules** decide each row on its own: [`Check::failing_rows`] marks the rows of a
-//!   batch that fail;
+//!   batch that fail (SQL ones through a [`SqlExpression`], compiled with DataFusion);
 //! - **aggregate rules** look at the whole container: an [`AggregateState`] is fed batch by
 //!   batch, merged across partitions like a profile, and finished into an [`Outcome`];
-//! - rules that need the history of scans, another container or SQL are parsed and kept, but
-//!   evaluating them is [`CheckError::NotYet`].
+//! - **history rules** (`volumetric`) compare the container with its last scan
+//!   ([`judge_volume`]);
+//! - rules that read a second container are parsed and kept, but evaluating them is
+//!   [`CheckError::NotYet`].
+//!
+//! [`infer`] proposes checks from a profile.
 //!
 //! Value rules ignore nulls (only `not_null` and `any_not_null` look at them); an empty
 //! string is a value; a NaN satisfies no numeric bound.
 
 mod aggregate;
 mod error;
+mod expression;
+pub mod infer;
 mod params;
 mod row;
 mod rule;
@@ -22,8 +28,9 @@ mod values;
 
 use serde::{Deserialize, Serialize};
 
-pub use aggregate::{AggregateState, Outcome};
+pub use aggregate::{AggregateState, Outcome, judge_volume};
 pub use error::CheckError;
+pub use expression::SqlExpression;
 pub use params::{
     Comparison, FieldType, Interval, Number, Scalar, SchemaField, ValueType, VolumeComparison,
 };

@@ -1,6 +1,7 @@
 //! The rules a check can assert, with the parameters a user of Qualytics knows, and how each
-//! is evaluated: row by row, over a whole container, or not yet (rules that need history,
-//! other containers or SQL keep their variant so configurations parse and the gap shows).
+//! is evaluated: row by row, over a whole container, against the container's history, or not
+//! yet (rules that read a second container keep their variant so configurations parse and
+//! the gap shows).
 
 use serde::{Deserialize, Serialize};
 
@@ -292,6 +293,9 @@ pub enum Evaluation {
     Row,
     /// Over the whole container, batch by batch, mergeable across partitions.
     Aggregate,
+    /// Over the whole container and compared with earlier scans: the scan operation judges
+    /// it (`volumetric`, with [`judge_volume`](super::judge_volume)).
+    History,
     /// Not built yet; says what it needs.
     NotYet(&'static str),
 }
@@ -357,19 +361,17 @@ impl Rule {
             | RequiredValues { .. }
             | Sum { .. }
             | FieldCount { .. }
-            | ExpectedSchema { .. } => Evaluation::Aggregate,
-            Volumetric { .. } | Freshness { .. } => {
-                Evaluation::NotYet("the container's history of scans")
-            }
-            MinPartitionSize { .. } | MaxPartitionSize { .. } | TimeDistributionSize { .. } => {
-                Evaluation::NotYet("partition and time-bucket counts from the scan operation")
-            }
+            | ExpectedSchema { .. }
+            | Freshness { .. }
+            | MinPartitionSize { .. }
+            | MaxPartitionSize { .. }
+            | TimeDistributionSize { .. } => Evaluation::Aggregate,
+            Volumetric { .. } => Evaluation::History,
             ExistsIn { .. } | NotExistsIn { .. } | DataDiff { .. } => {
                 Evaluation::NotYet("reading another container")
             }
-            AggregationComparison { .. } | SatisfiesExpression { .. } | Metric { .. } => {
-                Evaluation::NotYet("SQL evaluation with DataFusion")
-            }
+            AggregationComparison { .. } => Evaluation::NotYet("reading another container"),
+            SatisfiesExpression { .. } | Metric { .. } => Evaluation::Row,
             AfterDateTime { .. }
             | BeforeDateTime { .. }
             | Between { .. }

@@ -80,3 +80,20 @@ pub fn outcome(check: &Check, partitions: Vec<Vec<RecordBatch>>) -> Outcome {
     states.for_each(|state| first.merge(state));
     first.finish()
 }
+
+/// The outcome of `check` over partitions of batches (as [`outcome`]), checked at
+/// `now_micros`.
+pub fn outcome_at(check: &Check, partitions: Vec<Vec<RecordBatch>>, now_micros: i64) -> Outcome {
+    let schema = partitions[0][0].schema();
+    let mut states = partitions.into_iter().map(|batches| {
+        let mut state =
+            AggregateState::with_now(check, &schema, now_micros).unwrap_or_else(|e| panic!("{e}"));
+        for batch in &batches {
+            state.update(batch).unwrap_or_else(|e| panic!("{e}"));
+        }
+        state
+    });
+    let mut first = states.next().expect("a partition");
+    states.for_each(|state| first.merge(state));
+    first.finish()
+}

@@ -243,20 +243,19 @@ fn every_rule_has_one_evaluation_and_the_gap_is_named() {
         [
             "exists_in",
             "not_exists_in",
-            "volumetric",
-            "min_partition_size",
-            "max_partition_size",
-            "time_distribution_size",
-            "freshness",
             "aggregation_comparison",
             "data_diff",
-            "satisfies_expression",
-            "metric"
         ]
     );
     let aggregate = rules
         .iter()
         .filter(|r| r.evaluation() == Evaluation::Aggregate)
         .count();
-    assert_eq!(aggregate, 6);
+    assert_eq!(aggregate, 10);
+    let history: Vec<&str> = rules
+        .iter()
+        .filter(|r| r.evaluation() == Evaluation::History)
+        .map(Rule::name)
+        .collect();
+    assert_eq!(history, ["volumetric"]);
 }

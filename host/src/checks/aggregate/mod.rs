@@ -1,17 +1,24 @@
 //! Whole-container rules: `unique`, `distinct_count`, `required_values`, `sum`,
-//! `field_count` and `expected_schema`. An [`AggregateState`] is made from the container's
-//! schema, fed its batches, merged with the states of its other partitions (like
+//! `field_count`, `expected_schema`, `freshness`, `min_partition_size`,
+//! `max_partition_size` and `time_distribution_size`. An [`AggregateState`] is made from the
+//! container's schema, fed its batches, merged with the states of its other partitions (like
 //! [`ContainerProfile::merge`](crate::profile::ContainerProfile::merge)) and finished into an
-//! [`Outcome`].
+//! [`Outcome`]. `volumetric` compares the container with its earlier scans: the scan judges
+//! it with [`judge_volume`].
 //!
 //! Row numbers count the rows a state was fed, from 0; [`AggregateState::merge`] appends the
 //! other state's rows after its own, so merging partitions in their order numbers rows as
-//! the container does.
+//! the container does. Partitions are numbered the same way: a new state is one partition,
+//! and merging appends the other state's.
 
 mod distinct;
+mod freshness;
+mod partitions;
 mod required;
 mod schema;
 mod sum;
+mod time_buckets;
+mod volume;
 
 use arrow::datatypes::{Field, Schema};
 use arrow::record_batch::RecordBatch;
@@ -19,6 +26,9 @@ use serde::{Deserialize, Serialize};
 
 use super::rule::{Evaluation, Rule};
 use super::{Check, CheckError};
+use crate::profile::Kind;
+
+pub use volume::judge_volume;
 
 /// What a whole-container check found.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -36,6 +46,8 @@ pub struct Outcome {
 pub struct AggregateState {
     check: Check,
     rows: u64,
+    /// The moment of the check, in µs since the epoch (for `freshness`).
+    now_micros: i64,
     state: State,
 }
 
@@ -44,12 +56,23 @@ enum State {
     Required(required::Required),
     Sum(sum::Sum),
     Schema(Outcome),
+    Freshness(freshness::Freshness),
+    Partitions(partitions::Partitions),
+    Buckets(time_buckets::Buckets),
 }
 
 impl AggregateState {
-    /// An empty state for `check` over a container with `schema`; fails when the check is
-    /// not a whole-container rule or does not fit the schema.
+    /// An empty state for `check` over a container with `schema`, checked now (see
+    /// [`AggregateState::with_now`]).
     pub fn new(check: &Check, schema: &Schema) -> Result<Self, CheckError> {
+        Self::with_now(check, schema, chrono::Utc::now().timestamp_micros())
+    }
+
+    /// An empty state for `check` over a container with `schema`, checked at `now_micros`
+    /// (µs since the epoch, the moment `freshness` measures age from); fails when the check
+    /// is not a whole-container rule or does not fit the schema. Merged states keep the
+    /// moment of the state merged into.
+    pub fn with_now(check: &Check, schema: &Schema, now_micros: i64) -> Result<Self, CheckError> {
         match check.rule.evaluation() {
             Evaluation::Aggregate => {}
             Evaluation::Row => {
@@ -58,6 +81,14 @@ impl AggregateState {
                     rule: check.rule.name(),
                     kind: "a row rule",
                     with: "Check::failing_rows",
+                });
+            }
+            Evaluation::History => {
+                return Err(CheckError::WrongEvaluation {
+                    check: check.label(),
+                    rule: check.rule.name(),
+                    kind: "a rule over the container's history",
+                    with: "the scan operation",
                 });
             }
             Evaluation::NotYet(needs) => {
@@ -82,11 +113,28 @@ impl AggregateState {
                 fields,
                 allow_other_fields,
             } => State::Schema(schema::expected(schema, fields, *allow_other_fields)),
+            Rule::Freshness { max_age_seconds } => {
+                let field = one_field(check, schema)?;
+                State::Freshness(freshness::Freshness::new(check, field, *max_age_seconds)?)
+            }
+            Rule::MinPartitionSize { value } => {
+                State::Partitions(partitions::Partitions::new(partitions::Bound::Min(*value)))
+            }
+            Rule::MaxPartitionSize { value } => {
+                State::Partitions(partitions::Partitions::new(partitions::Bound::Max(*value)))
+            }
+            Rule::TimeDistributionSize { interval, min, max } => {
+                let field = one_field(check, schema)?;
+                State::Buckets(time_buckets::Buckets::new(
+                    check, field, *interval, *min, *max,
+                )?)
+            }
             _ => unreachable!("{} is not a whole-container rule", check.rule.name()),
         };
         Ok(AggregateState {
             check: check.clone(),
             rows: 0,
+            now_micros,
             state,
         })
     }
@@ -98,6 +146,9 @@ impl AggregateState {
             State::Required(s) => s.update(&self.check, batch)?,
             State::Sum(s) => s.update(&self.check, batch)?,
             State::Schema(_) => {}
+            State::Freshness(s) => s.update(&self.check, batch)?,
+            State::Partitions(s) => s.update(batch.num_rows()),
+            State::Buckets(s) => s.update(&self.check, batch)?,
         }
         self.rows += batch.num_rows() as u64;
         Ok(())
@@ -114,6 +165,9 @@ impl AggregateState {
             (State::Required(a), State::Required(b)) => a.merge(b),
             (State::Sum(a), State::Sum(b)) => a.merge(b),
             (State::Schema(_), State::Schema(_)) => {}
+            (State::Freshness(a), State::Freshness(b)) => a.merge(b),
+            (State::Partitions(a), State::Partitions(b)) => a.merge(b),
+            (State::Buckets(a), State::Buckets(b)) => a.merge(b),
             _ => panic!("merged the states of two different checks"),
         }
         self.rows += other.rows;
@@ -128,6 +182,9 @@ impl AggregateState {
                 s.finish(*value, tolerance.unwrap_or(0.0))
             }
             (State::Schema(outcome), _) => outcome,
+            (State::Freshness(s), _) => s.finish(self.now_micros, self.rows),
+            (State::Partitions(s), _) => s.finish(),
+            (State::Buckets(s), _) => s.finish(),
             (State::Sum(_), _) => unreachable!("a sum state for another rule"),
         }
     }
@@ -153,6 +210,15 @@ fn known<'a>(check: &Check, schema: &'a Schema, name: &str) -> Result<&'a Field,
             check: check.label(),
             field: name.into(),
         })
+}
+
+/// A date or timestamp field (any unit, with or without a time zone), or the error saying
+/// the rule needs one.
+fn instant_field<'a>(check: &Check, field: &'a Field) -> Result<&'a Field, CheckError> {
+    match Kind::of(field.data_type()) {
+        Kind::Date | Kind::Timestamp(..) => Ok(field),
+        _ => Err(wrong_type(check, field, "dates or timestamps")),
+    }
 }
 
 /// The error for a field of a type the rule does not work on.
@@ -223,7 +289,27 @@ mod tests {
             CheckError::FieldCount { .. }
         ));
         assert!(matches!(
-            error(Rule::MinPartitionSize { value: 1 }, &["v"]),
+            error(
+                Rule::Volumetric {
+                    comparison: crate::checks::VolumeComparison::AbsoluteValue,
+                    min: Some(1.0),
+                    max: None
+                },
+                &[]
+            ),
+            CheckError::WrongEvaluation {
+                with: "the scan operation",
+                ..
+            }
+        ));
+        assert!(matches!(
+            error(
+                Rule::ExistsIn {
+                    container: "c".into(),
+                    field: "f".into()
+                },
+                &["v"]
+            ),
             CheckError::NotYet { .. }
         ));
         let numbers = Schema::new(vec![Field::new("v", DataType::Int64, true)]);

@@ -5,6 +5,7 @@
 mod compare;
 mod fields;
 mod patterns;
+mod sql;
 mod temporal;
 mod text;
 mod types;
@@ -96,6 +97,14 @@ impl Check {
                     with: "an AggregateState",
                 });
             }
+            Evaluation::History => {
+                return Err(CheckError::WrongEvaluation {
+                    check: self.label(),
+                    rule: self.rule.name(),
+                    kind: "a rule over the container's history",
+                    with: "the scan operation",
+                });
+            }
             Evaluation::NotYet(needs) => {
                 return Err(CheckError::NotYet {
                     check: self.label(),
@@ -106,6 +115,10 @@ impl Check {
         }
         if let Rule::AnyNotNull { fields } = &self.rule {
             return self.any_not_null(batch, fields);
+        }
+        // The SQL rules' expressions name their fields: the check's may be empty.
+        if let Rule::SatisfiesExpression { .. } | Rule::Metric { .. } = &self.rule {
+            return sql::failures(self, batch, now_micros);
         }
         if self.fields.is_empty() {
             return Err(CheckError::FieldCount {
@@ -313,9 +326,30 @@ mod tests {
             matches!(aggregate, CheckError::WrongEvaluation { .. }),
             "{aggregate}"
         );
+        let history = check(
+            Rule::Volumetric {
+                comparison: crate::checks::VolumeComparison::AbsoluteValue,
+                min: Some(1.0),
+                max: None,
+            },
+            &[],
+        )
+        .failing_rows(&data, 0)
+        .unwrap_err();
+        assert!(
+            matches!(
+                history,
+                CheckError::WrongEvaluation {
+                    with: "the scan operation",
+                    ..
+                }
+            ),
+            "{history}"
+        );
         let not_yet = check(
-            Rule::Freshness {
-                max_age_seconds: 60,
+            Rule::ExistsIn {
+                container: "other".into(),
+                field: "n".into(),
             },
             &["n"],
         )
@@ -325,7 +359,7 @@ mod tests {
             matches!(
                 not_yet,
                 CheckError::NotYet {
-                    rule: "freshness",
+                    rule: "exists_in",
                     ..
                 }
             ),
