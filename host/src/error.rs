@@ -194,6 +194,10 @@ pub enum Error {
         known: String,
     },
 
+    /// A request that cannot be done as asked; the message says what to change.
+    #[error("{0}")]
+    Invalid(String),
+
     /// The operation was cancelled before it finished.
     #[error("cancelled: {0}")]
     Cancelled(String),
@@ -224,6 +228,7 @@ impl Error {
             Error::NoSuchDatastore { .. } => "no-such-datastore".into(),
             Error::PluginNotLoaded { .. } => "plugin-not-loaded".into(),
             Error::ShuttingDown => "shutting-down".into(),
+            Error::Invalid(_) => "invalid".into(),
             Error::Cancelled(_) => "cancelled".into(),
             Error::Internal(_) => "internal".into(),
         }

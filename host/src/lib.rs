@@ -14,6 +14,8 @@
 //! - [`report`]: how profiles are shown to people (tables) and programs (JSON).
 //! - [`config`], [`store`], [`daemon`], [`api`]: the daemon (`qualityd serve`): its config
 //!   file, its SQLite state, hot-reloaded plugins and jobs, and its HTTP API.
+//! - [`enrichment`]: each scan's anomalies written to Parquet files or PostgreSQL for other
+//!   tools.
 #![deny(missing_docs)]
 
 pub mod api;
@@ -21,12 +23,14 @@ pub mod checks;
 pub mod config;
 pub mod contract;
 pub mod daemon;
+pub mod enrichment;
 pub mod error;
 pub mod logging;
 pub mod operation;
 pub mod profile;
 pub mod report;
 pub mod runtime;
+pub mod scan;
 pub mod store;
 
 pub use error::{Error, Result};

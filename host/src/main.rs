@@ -1,19 +1,23 @@
 //! The `qualityd` command line: `serve` (the daemon), `profile` a file or directory through a
-//! connector plugin, list `plugins`. Errors end here, as one line on stderr and a non-zero
+//! connector plugin, `scan` the configured datastores, `checks infer`, list `plugins`. Errors end here, as one line on stderr and a non-zero
 //! exit code.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Parser, Subcommand};
+mod cli;
+
+use cli::Format;
+use cli::progress::with_progress;
 use qualityd::config::Config;
 use qualityd::contract::Setting;
 use qualityd::logging::LogFormat;
-use qualityd::operation::{self, Datastore, ProfileOptions, Progress, Sample};
+use qualityd::operation::{self, Datastore, ProfileOptions, Sample};
 use qualityd::report::{self, ProfileReport};
 use qualityd::runtime::{Grants, Runtime};
 
@@ -89,6 +93,32 @@ enum Command {
         #[command(flatten)]
         plugin_args: PluginArgs,
     },
+    /// Scan the configured datastores' containers that have active checks, record the
+    /// anomalies in the store (deduplicated), and report them. Exit code 0: no anomaly;
+    /// 1: anomalies found; 2: something could not be scanned or evaluated.
+    Scan {
+        /// The config file (its check files are synced first).
+        #[arg(long, short, env = "QUALITYD_CONFIG", default_value = "qualityd.toml")]
+        config: PathBuf,
+        /// Scan only this datastore (repeatable; all by default).
+        #[arg(long = "datastore", value_name = "NAME")]
+        datastores: Vec<String>,
+        /// Scan only this container (repeatable; every one with checks by default).
+        #[arg(long = "container", value_name = "NAME")]
+        containers: Vec<String>,
+        /// Read only the partitions past each container's last scan (files: the new and
+        /// changed files). Open anomalies are not resolved by an incremental scan.
+        #[arg(long)]
+        incremental: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
+    /// Manage checks.
+    Checks {
+        #[command(subcommand)]
+        command: ChecksCommand,
+    },
     /// Load every plugin in the plugin directory and show what each says of itself.
     Plugins {
         #[command(flatten)]
@@ -96,10 +126,28 @@ enum Command {
     },
 }
 
-#[derive(Clone, Copy, ValueEnum)]
-enum Format {
-    Table,
-    Json,
+#[derive(Subcommand)]
+enum ChecksCommand {
+    /// Profile a datastore's containers now and propose checks inferred from the profiles
+    /// (completeness, ranges, types, lengths, expected values, uniqueness), each with its
+    /// evidence. Proposals wait for a decision (`POST /checks/ID/accept` or `/reject`).
+    Infer {
+        /// The config file.
+        #[arg(long, short, env = "QUALITYD_CONFIG", default_value = "qualityd.toml")]
+        config: PathBuf,
+        /// The datastore.
+        #[arg(long)]
+        datastore: String,
+        /// Only this container (repeatable; all by default).
+        #[arg(long = "container", value_name = "NAME")]
+        containers: Vec<String>,
+        /// Make the proposals active at once.
+        #[arg(long)]
+        accept: bool,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
+    },
 }
 
 fn main() -> ExitCode {
@@ -205,47 +253,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::FAILURE)
         }
+        Command::Scan {
+            config,
+            datastores,
+            containers,
+            incremental,
+            format,
+        } => {
+            let local = cli::checks::Local::open(&config)?;
+            cli::checks::scan(&local, &datastores, &containers, incremental, format)
+        }
+        Command::Checks {
+            command:
+                ChecksCommand::Infer {
+                    config,
+                    datastore,
+                    containers,
+                    accept,
+                    format,
+                },
+        } => {
+            let local = cli::checks::Local::open(&config)?;
+            cli::checks::infer(&local, &datastore, &containers, accept, format)
+        }
         Command::Plugins { plugin_args } => {
             let runtime = runtime(&plugin_args)?;
             list_plugins(&runtime, &plugin_args.plugins)
         }
     }
-}
-
-/// Run `work` while a progress line is drawn on stderr (when it is a terminal).
-fn with_progress<T>(work: impl FnOnce(&Progress) -> T) -> T {
-    let progress = Progress::default();
-    if !std::io::stderr().is_terminal() {
-        return work(&progress);
-    }
-    let bar = indicatif::ProgressBar::new(0);
-    bar.set_style(
-        indicatif::ProgressStyle::with_template(
-            "{spinner} {elapsed} [{bar:30}] {pos}/{len} partitions  {msg}",
-        )
-        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar())
-        .progress_chars("=> "),
-    );
-    let done = std::sync::atomic::AtomicBool::new(false);
-    std::thread::scope(|scope| {
-        scope.spawn(|| {
-            while !done.load(std::sync::atomic::Ordering::Relaxed) {
-                let now = progress.snapshot();
-                bar.set_length(now.partitions_total);
-                bar.set_position(now.partitions_done);
-                bar.set_message(format!(
-                    "{} rows, {:.1} MiB",
-                    now.rows,
-                    now.bytes as f64 / (1 << 20) as f64
-                ));
-                std::thread::sleep(Duration::from_millis(100));
-            }
-            bar.finish_and_clear();
-        });
-        let result = work(&progress);
-        done.store(true, std::sync::atomic::Ordering::Relaxed);
-        result
-    })
 }
 
 fn list_plugins(runtime: &Arc<Runtime>, dir: &Path) -> anyhow::Result<ExitCode> {

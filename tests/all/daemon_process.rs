@@ -156,6 +156,22 @@ impl DaemonProcess {
         answer(response, path)
     }
 
+    /// `PUT path` with a JSON body.
+    pub fn put(&self, path: &str, body: &Value) -> Answer {
+        let response = self
+            .agent
+            .put(format!("{}{path}", self.base))
+            .header("content-type", "application/json")
+            .send(body.to_string());
+        answer(response, path)
+    }
+
+    /// `DELETE path`.
+    pub fn delete(&self, path: &str) -> Answer {
+        let response = self.agent.delete(format!("{}{path}", self.base)).call();
+        answer(response, path)
+    }
+
     /// Start a job (`{"kind": ..., "datastore": ...}`) and return its id.
     pub fn submit(&self, job: Value) -> i64 {
         let answer = self.post("/jobs", &job);

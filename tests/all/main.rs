@@ -22,4 +22,5 @@ mod partitions;
 mod postgres;
 mod profile_options;
 mod sandbox;
+mod scan;
 mod statistics;

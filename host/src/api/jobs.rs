@@ -1,4 +1,4 @@
-//! `/jobs`: start catalog and profile jobs, list them, follow one, cancel one.
+//! `/jobs`: start catalog, profile and scan jobs, list them, follow one, cancel one.
 
 use axum::Json;
 use axum::extract::rejection::{JsonRejection, QueryRejection};
@@ -15,9 +15,12 @@ use crate::store::{JobFilter, JobKind, JobRecord, JobState, NewJob};
 pub struct JobRequest {
     kind: JobKind,
     datastore: String,
-    /// Only these containers (profile jobs); all when absent or empty.
+    /// Only these containers (profile and scan jobs); all when absent or empty.
     #[serde(default)]
     containers: Vec<String>,
+    /// Scan jobs: read only the partitions newer than the last scan's watermark.
+    #[serde(default)]
+    incremental: bool,
 }
 
 /// `POST /jobs`: 202 with the queued job.
@@ -27,7 +30,7 @@ pub async fn submit(
 ) -> Result<(StatusCode, Json<JobRecord>), ApiError> {
     let Json(request) = body.map_err(|e| {
         ApiError::bad_request(format!(
-            "{}; send {{\"kind\": \"catalog\"|\"profile\", \"datastore\": NAME, \"containers\": [NAME, ...]}}",
+            "{}; send {{\"kind\": \"catalog\"|\"profile\"|\"scan\", \"datastore\": NAME, \"containers\": [NAME, ...], \"incremental\": BOOL}}",
             e.body_text()
         ))
     })?;
@@ -36,7 +39,13 @@ pub async fn submit(
             "a catalog job lists every container: leave `containers` out",
         ));
     }
+    if request.incremental && request.kind != JobKind::Scan {
+        return Err(ApiError::bad_request(
+            "only scan jobs are incremental: leave `incremental` out",
+        ));
+    }
     let job = NewJob {
+        incremental: request.incremental,
         kind: request.kind,
         datastore: request.datastore,
         containers: request.containers,

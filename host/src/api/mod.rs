@@ -1,9 +1,11 @@
 //! The HTTP API of `qualityd serve`: datastores and their catalogs, profiles (latest and
-//! history), jobs, plugins and their events, health, metrics, and the OpenAPI document that
+//! history), jobs, checks, scans and anomalies, plugins and their events, health, metrics, and the OpenAPI document that
 //! describes all of it (`GET /openapi.json`). Errors are JSON: `{"error": {"code", "message"}}`.
 //!
 //! Handlers never block the async runtime: store reads run on blocking threads.
 
+mod anomalies;
+mod checks;
 mod datastores;
 mod error;
 mod jobs;
@@ -56,6 +58,22 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/jobs", get(jobs::list).post(jobs::submit))
         .route("/jobs/{id}", get(jobs::one))
         .route("/jobs/{id}/cancel", post(jobs::cancel))
+        .route("/jobs/{id}/scans", get(anomalies::of_job))
+        .route("/scans/{id}", get(anomalies::scan))
+        .route("/checks", get(checks::list).post(checks::create))
+        .route("/checks/infer", post(checks::infer))
+        .route("/checks/sync", post(checks::sync))
+        .route(
+            "/checks/{id}",
+            get(checks::one)
+                .put(checks::replace)
+                .delete(checks::archive),
+        )
+        .route("/checks/{id}/accept", post(checks::accept))
+        .route("/checks/{id}/reject", post(checks::reject))
+        .route("/anomalies", get(anomalies::list))
+        .route("/anomalies/{id}", get(anomalies::one))
+        .route("/anomalies/{id}/status", post(anomalies::set_status))
         .route("/plugins", get(plugins::list))
         .route("/plugins/events", get(plugins::events))
         .route("/plugins/reload", post(plugins::reload))

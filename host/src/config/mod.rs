@@ -5,6 +5,7 @@
 //! references ([`ConfigValue`]), resolved here and redacted wherever they could be shown. Any
 //! error names the file, the line and the key.
 
+mod checks;
 mod secret;
 
 use std::collections::BTreeMap;
@@ -18,6 +19,7 @@ use croner::Cron;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use checks::CheckFile;
 pub use secret::{ConfigValue, REDACTED};
 
 use crate::runtime::{Grants, HostGrant};
@@ -37,6 +39,8 @@ pub struct Config {
     pub plugin_dir: PathBuf,
     /// Where compiled plugins are cached [default: `STATE_DIR/artifacts`].
     pub cache_dir: PathBuf,
+    /// Where the check files (`*.yaml`) are [default: `checks` next to the config].
+    pub checks_dir: PathBuf,
     /// The HTTP API's address.
     pub listen: SocketAddr,
     /// How many jobs run at once; more wait, queued.
@@ -45,6 +49,48 @@ pub struct Config {
     pub shutdown_grace: Duration,
     /// The datastores, by name.
     pub datastores: Vec<DatastoreConfig>,
+    /// Where each scan's anomalies are also written for other tools (`[enrichment]`), when
+    /// anywhere.
+    pub enrichment: Option<EnrichmentConfig>,
+}
+
+/// The enrichment datastore (`[enrichment]`): a destination that each container's scan, once
+/// stored, writes its anomalies and their failing records to, in the layout of
+/// `docs/enrichment.md`.
+#[derive(Clone, PartialEq)]
+pub enum EnrichmentConfig {
+    /// `kind = "parquet"`: a directory of Parquet files.
+    Parquet {
+        /// The directory (`path`, from the config's directory); created when missing.
+        dir: PathBuf,
+    },
+    /// `kind = "postgres"`: tables in a PostgreSQL schema.
+    Postgres {
+        /// The connection URL (`url`), which may hold `${env:NAME}` and `${file:PATH}`
+        /// references. Never print it: its password would show.
+        url: ConfigValue,
+        /// The schema holding the tables [default: `qualityd`]; created when missing.
+        schema: String,
+    },
+}
+
+/// The default schema of a PostgreSQL enrichment datastore.
+pub const DEFAULT_ENRICHMENT_SCHEMA: &str = "qualityd";
+
+/// Debug output never holds the URL's password.
+impl std::fmt::Debug for EnrichmentConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            EnrichmentConfig::Parquet { dir } => {
+                f.debug_struct("Parquet").field("dir", dir).finish()
+            }
+            EnrichmentConfig::Postgres { url, schema } => f
+                .debug_struct("Postgres")
+                .field("url", &crate::enrichment::shown_url(url))
+                .field("schema", schema)
+                .finish(),
+        }
+    }
 }
 
 /// One configured datastore.
@@ -69,6 +115,8 @@ pub struct Schedules {
     pub catalog: Option<Schedule>,
     /// When to profile every container.
     pub profile: Option<Schedule>,
+    /// When to scan every container that has checks.
+    pub scan: Option<Schedule>,
 }
 
 /// A cron schedule (`minute hour day month weekday`, optionally with seconds first).
@@ -96,11 +144,22 @@ struct RawConfig {
     state_dir: Option<Spanned<String>>,
     plugin_dir: Option<Spanned<String>>,
     cache_dir: Option<Spanned<String>>,
+    checks_dir: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     max_jobs: Option<Spanned<usize>>,
     shutdown_grace_secs: Option<u64>,
     #[serde(default)]
     datastores: BTreeMap<String, Spanned<RawDatastore>>,
+    enrichment: Option<Spanned<RawEnrichment>>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawEnrichment {
+    kind: Spanned<String>,
+    path: Option<Spanned<String>>,
+    url: Option<Spanned<String>>,
+    schema: Option<Spanned<String>>,
 }
 
 #[derive(Deserialize)]
@@ -134,6 +193,7 @@ struct RawGrants {
 struct RawSchedule {
     catalog: Option<Spanned<String>>,
     profile: Option<Spanned<String>>,
+    scan: Option<Spanned<String>>,
 }
 
 /// The default HTTP address: loopback only.
@@ -227,11 +287,17 @@ impl Config {
                 .as_ref()
                 .map_or_else(|| state_dir.join("artifacts"), |d| base.join(d.get_ref())),
             state_dir,
+            checks_dir: dir(&raw.checks_dir, "checks"),
             plugin_dir: dir(&raw.plugin_dir, "plugins"),
             listen,
             max_jobs,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(30)),
             datastores,
+            enrichment: raw
+                .enrichment
+                .as_ref()
+                .map(|e| enrichment_config(e, &base, &at))
+                .transpose()?,
         })
     }
 
@@ -351,8 +417,97 @@ fn datastore_config(
         schedule: Schedules {
             catalog: schedule(&raw.schedule.catalog, "catalog")?,
             profile: schedule(&raw.schedule.profile, "profile")?,
+            scan: schedule(&raw.schedule.scan, "scan")?,
         },
     })
+}
+
+/// The `[enrichment]` table, checked: its kind, and only the keys of that kind.
+fn enrichment_config(
+    raw: &Spanned<RawEnrichment>,
+    base: &Path,
+    at: &impl Fn(&Range<usize>, &str, String) -> Error,
+) -> Result<EnrichmentConfig> {
+    let table = raw.get_ref();
+    let kind = table.kind.get_ref().as_str();
+    // A key of the other kind is a mistake (a half-edited table): say so rather than ignore it.
+    let (wrong, right) = match kind {
+        "parquet" => (
+            vec![("url", &table.url), ("schema", &table.schema)],
+            "postgres",
+        ),
+        "postgres" => (vec![("path", &table.path)], "parquet"),
+        other => {
+            return Err(at(
+                &table.kind.span(),
+                "enrichment.kind",
+                format!("`{other}` is not an enrichment kind; write \"parquet\" or \"postgres\""),
+            ));
+        }
+    };
+    if let Some((key, value)) = wrong.iter().find_map(|(k, v)| v.as_ref().map(|v| (k, v))) {
+        return Err(at(
+            &value.span(),
+            &format!("enrichment.{key}"),
+            format!("`{key}` is for kind = \"{right}\"; remove it, or change the kind"),
+        ));
+    }
+    let missing = |key: &str, example: &str| {
+        at(
+            &raw.span(),
+            &format!("enrichment.{key}"),
+            format!("kind = \"{kind}\" needs `{key}`; write e.g. {key} = \"{example}\""),
+        )
+    };
+    if kind == "parquet" {
+        let path = table
+            .path
+            .as_ref()
+            .ok_or_else(|| missing("path", "enrichment"))?;
+        if path.get_ref().is_empty() {
+            return Err(at(
+                &path.span(),
+                "enrichment.path",
+                "is empty; write the directory the Parquet files go to".into(),
+            ));
+        }
+        return Ok(EnrichmentConfig::Parquet {
+            dir: base.join(path.get_ref()),
+        });
+    }
+    let url = table
+        .url
+        .as_ref()
+        .ok_or_else(|| missing("url", "postgres://USER@HOST:5432/DATABASE"))?;
+    let value = ConfigValue::resolve(url.get_ref(), base)
+        .map_err(|reason| at(&url.span(), "enrichment.url", reason))?;
+    crate::enrichment::check_url(value.expose())
+        .map_err(|reason| at(&url.span(), "enrichment.url", reason))?;
+    let schema = match &table.schema {
+        Some(schema) => {
+            let name = schema.get_ref();
+            let mut chars = name.chars();
+            let valid = chars
+                .next()
+                .is_some_and(|c| c.is_ascii_lowercase() || c == '_')
+                && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                && name.len() <= 63;
+            if !valid {
+                return Err(at(
+                    &schema.span(),
+                    "enrichment.schema",
+                    format!(
+                        "`{name}` is not a schema name qualityd writes to: use lowercase \
+                         letters, digits and `_`, not starting with a digit, at most 63 \
+                         characters (e.g. \"{DEFAULT_ENRICHMENT_SCHEMA}\")"
+                    ),
+                ));
+            }
+            name.clone()
+        }
+        None => DEFAULT_ENRICHMENT_SCHEMA.to_owned(),
+    };
+    Ok(EnrichmentConfig::Postgres { url: value, schema })
 }
 
 /// The 1-based line of a byte offset.

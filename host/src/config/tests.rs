@@ -156,3 +156,130 @@ fn host_grants_parse_and_name_their_line() {
         "{message}"
     );
 }
+
+#[test]
+fn enrichment_to_parquet_or_postgres() {
+    assert_eq!(parse("").unwrap().enrichment, None);
+    let config = parse("[enrichment]\nkind = \"parquet\"\npath = \"enrichment\"\n").unwrap();
+    assert_eq!(
+        config.enrichment,
+        Some(EnrichmentConfig::Parquet {
+            dir: PathBuf::from("/etc/qualityd/enrichment")
+        })
+    );
+    // SAFETY: this test is the only user of this variable's name.
+    unsafe {
+        std::env::set_var(
+            "QUALITYD_TEST_ENRICHMENT_URL",
+            "postgres://q:hunter2@db:5432/dq",
+        )
+    };
+    let text = "[enrichment]\nkind = \"postgres\"\nurl = \"${env:QUALITYD_TEST_ENRICHMENT_URL}\"\n";
+    let config = parse(text).unwrap();
+    let Some(EnrichmentConfig::Postgres { url, schema }) = &config.enrichment else {
+        panic!("{:?}", config.enrichment);
+    };
+    assert_eq!(url.expose(), "postgres://q:hunter2@db:5432/dq");
+    assert_eq!(schema, DEFAULT_ENRICHMENT_SCHEMA);
+    let debug = format!("{config:?}");
+    assert!(
+        !debug.contains("hunter2") && debug.contains("postgres://q@db:5432/dq"),
+        "{debug}"
+    );
+    let text = "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://q:hunter2@db/dq\"\n\
+                schema = \"_dq_2\"\n";
+    let config = parse(text).unwrap();
+    assert!(!format!("{config:?}").contains("hunter2"));
+    assert!(matches!(
+        config.enrichment,
+        Some(EnrichmentConfig::Postgres { schema, .. }) if schema == "_dq_2"
+    ));
+}
+
+#[test]
+fn enrichment_errors_name_the_key_and_line() {
+    let cases = [
+        (
+            "[enrichment]\nkind = \"csv\"\n",
+            ":2:",
+            "enrichment.kind",
+            "\"parquet\" or \"postgres\"",
+        ),
+        (
+            "\n[enrichment]\nkind = \"parquet\"\n",
+            ":2:",
+            "enrichment.path",
+            "needs `path`",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\n",
+            ":1:",
+            "enrichment.url",
+            "needs `url`",
+        ),
+        (
+            "[enrichment]\nkind = \"parquet\"\npath = \"e\"\nurl = \"postgres://db/x\"\n",
+            ":4:",
+            "enrichment.url",
+            "for kind = \"postgres\"",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://db/x\"\npath = \"e\"\n",
+            ":4:",
+            "enrichment.path",
+            "for kind = \"parquet\"",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://db/x\"\nschema = \"Quality\"\n",
+            ":4:",
+            "enrichment.schema",
+            "lowercase",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://db/x\"\nschema = \"1st\"\n",
+            ":4:",
+            "enrichment.schema",
+            "not starting with a digit",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://db:port/x\"\n",
+            ":3:",
+            "enrichment.url",
+            "not a PostgreSQL connection URL",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"${env:QUALITYD_TEST_UNSET_URL}\"\n",
+            ":3:",
+            "enrichment.url",
+            "QUALITYD_TEST_UNSET_URL is not set",
+        ),
+        (
+            "[enrichment]\nkind = \"postgres\"\nurl = \"postgres://db/x?sslmode=require\"\n",
+            ":3:",
+            "enrichment.url",
+            "without TLS",
+        ),
+        (
+            "[enrichment]\nkind = \"parquet\"\npath = \"\"\n",
+            ":3:",
+            "enrichment.path",
+            "is empty",
+        ),
+    ];
+    for (text, line, key, reason) in cases {
+        let message = error(text);
+        assert!(
+            message.contains(line)
+                && message.contains(&format!("`{key}`"))
+                && message.contains(reason),
+            "{text}\n=> {message}"
+        );
+    }
+    let message = error("[enrichment]\nkind = \"parquet\"\npath = \"e\"\ndir = \"x\"\n");
+    assert!(
+        message.contains(":4:") && message.contains("dir"),
+        "{message}"
+    );
+    let message = error("[enrichment]\npath = \"e\"\n");
+    assert!(message.contains("kind"), "{message}");
+}

@@ -370,16 +370,7 @@ impl Jobs {
             })?;
         self.store
             .start_job(job.id, plugin.label(), plugin.sha256())?;
-        let datastore = Datastore {
-            name: config.name.clone(),
-            settings: settings(config, &plugin, &self.config.base_dir),
-            grants: Grants {
-                redact: redactor(config, &plugin),
-                ..config.grants.clone()
-            },
-            plugin,
-        };
-        Ok(datastore)
+        Ok(configured_datastore(config, plugin, &self.config.base_dir))
     }
 
     fn operate(
@@ -451,6 +442,44 @@ impl Jobs {
                     failures,
                 })
             }
+            JobKind::Scan => {
+                // Opened once per job; one that cannot be opened is a failure to report.
+                let (enrichment, unopened) =
+                    crate::enrichment::Enrichment::open_for_job(self.config.enrichment.as_ref());
+                let mut summary = super::scan_and_record(
+                    &self.store,
+                    datastore,
+                    &super::ScanRequest {
+                        containers: &job.containers,
+                        incremental: job.incremental,
+                        job_id: Some(job.id),
+                    },
+                    progress,
+                    enrichment.as_ref(),
+                )?;
+                summary.failures.extend(unopened);
+                let unscanned = summary.containers - summary.scans.len();
+                let state = match summary.containers > 0 && unscanned == summary.containers {
+                    true => JobState::Failed,
+                    false => JobState::Succeeded,
+                };
+                let error = match state {
+                    JobState::Failed => {
+                        job_error("containers", "no container could be scanned: see failures")
+                    }
+                    _ => None,
+                };
+                tracing::info!(
+                    containers = summary.scans.len(),
+                    anomalies = summary.anomalies(),
+                    "scan recorded"
+                );
+                Ok(Outcome {
+                    state,
+                    error,
+                    failures: summary.failures,
+                })
+            }
         }
     }
 
@@ -474,6 +503,24 @@ impl Jobs {
 
     fn lock(&self) -> std::sync::MutexGuard<'_, BTreeMap<i64, ActiveJob>> {
         self.active.lock().unwrap_or_else(|p| p.into_inner())
+    }
+}
+
+/// A configured datastore served by `plugin`: its settings resolved (paths made absolute
+/// from `base`, the config's directory) and its secrets known to its redactor.
+pub fn configured_datastore(
+    config: &DatastoreConfig,
+    plugin: Arc<Plugin>,
+    base: &Path,
+) -> Datastore {
+    Datastore {
+        name: config.name.clone(),
+        settings: settings(config, &plugin, base),
+        grants: Grants {
+            redact: redactor(config, &plugin),
+            ..config.grants.clone()
+        },
+        plugin,
     }
 }
 

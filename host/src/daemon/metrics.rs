@@ -67,6 +67,7 @@ pub struct Metrics {
     pub plugin_load_seconds: DurationHistogram,
     catalog_seconds: DurationHistogram,
     profile_seconds: DurationHistogram,
+    scan_seconds: DurationHistogram,
 }
 
 /// Values read from elsewhere when the metrics are rendered.
@@ -92,6 +93,7 @@ impl Metrics {
         match kind {
             JobKind::Catalog => self.catalog_seconds.observe(ran),
             JobKind::Profile => self.profile_seconds.observe(ran),
+            JobKind::Scan => self.scan_seconds.observe(ran),
         }
     }
 
@@ -208,6 +210,8 @@ impl Metrics {
             .render(&mut text, "qualityd_job_seconds", "kind=\"catalog\"");
         self.profile_seconds
             .render(&mut text, "qualityd_job_seconds", "kind=\"profile\"");
+        self.scan_seconds
+            .render(&mut text, "qualityd_job_seconds", "kind=\"scan\"");
         text
     }
 }

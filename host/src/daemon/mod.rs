@@ -2,7 +2,8 @@
 //!
 //! - [`PluginRegistry`] and [`watcher`]: the serving version of each plugin, swapped when its
 //!   file changes and only once the new file has loaded.
-//! - [`Jobs`]: catalog and profile operations as jobs, a few at a time, cancellable.
+//! - [`Jobs`]: catalog, profile and scan operations as jobs, a few at a time, cancellable.
+//! - [`scan_and_record`]: a scan from the store's checks to its anomalies.
 //! - [`scheduler`]: the datastores' cron schedules.
 //! - [`Metrics`]: what `/metrics` shows.
 //! - [`serve`]: start-up, the HTTP API, signals and shutdown.
@@ -10,6 +11,7 @@
 mod jobs;
 mod metrics;
 mod registry;
+mod scanning;
 pub mod scheduler;
 mod serve;
 pub mod watcher;
@@ -18,9 +20,12 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Instant;
 
-pub use jobs::Jobs;
+pub use jobs::{Jobs, configured_datastore};
 pub use metrics::{DurationHistogram, Gauges, Metrics};
 pub use registry::{PluginRegistry, plugin_name};
+pub use scanning::{
+    ScanRequest, ScanSummary, propose_inferred_checks, scan_and_record, sync_check_files,
+};
 pub use serve::{LISTEN_FILE, serve};
 
 use crate::Result;
@@ -46,7 +51,8 @@ pub struct Daemon {
 }
 
 impl Daemon {
-    /// Open the store (marking jobs a crash cut off as interrupted) and build the parts.
+    /// Open the store (marking jobs a crash cut off as interrupted), sync the check files
+    /// into it, and build the parts.
     /// Plugins are not loaded yet: see [`Daemon::load_plugins`].
     pub fn open(config: Config) -> Result<Arc<Daemon>> {
         let config = Arc::new(config);
@@ -55,6 +61,8 @@ impl Daemon {
         if !interrupted.is_empty() {
             tracing::warn!(jobs = ?interrupted, "jobs cut off by the last stop are marked interrupted");
         }
+        let checks = sync_check_files(&config, &store)?;
+        tracing::info!(checks, dir = %config.checks_dir.display(), "check files synced");
         let runtime = Runtime::new(&config.cache_dir)?;
         let metrics = Arc::new(Metrics::default());
         let registry = Arc::new(PluginRegistry::new(

@@ -1,4 +1,4 @@
-//! Schedules: each datastore's catalog and profile run by themselves at the times their cron
+//! Schedules: each datastore's catalog, profile and scan run by themselves at the times their cron
 //! patterns give (UTC). A beat is skipped while the previous run of the same job is still
 //! queued or running, so a slow datastore never piles up jobs.
 
@@ -15,6 +15,7 @@ pub fn start(jobs: &Arc<Jobs>, datastores: &[crate::config::DatastoreConfig]) {
         let schedules = [
             (JobKind::Catalog, &datastore.schedule.catalog),
             (JobKind::Profile, &datastore.schedule.profile),
+            (JobKind::Scan, &datastore.schedule.scan),
         ];
         for (kind, schedule) in schedules {
             if let Some(schedule) = schedule.clone() {
@@ -38,6 +39,7 @@ async fn run(jobs: Arc<Jobs>, datastore: String, kind: JobKind, schedule: Schedu
             continue;
         }
         let job = NewJob {
+            incremental: false,
             kind,
             datastore: datastore.clone(),
             containers: Vec::new(),

@@ -3,12 +3,15 @@
 
 mod catalog;
 mod datastore;
+mod fold;
 mod profile;
 mod progress;
 mod sample;
+mod scan;
 
 pub use catalog::catalog;
 pub use datastore::Datastore;
 pub use profile::{ContainerOutcome, ProfileOptions, profile};
 pub use progress::{Progress, ProgressSnapshot};
 pub use sample::{RowSampler, Sample};
+pub use scan::{DEFAULT_MAX_RECORDS, ScanOptions, ScanOutcome, scan};

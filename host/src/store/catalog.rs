@@ -213,6 +213,17 @@ impl Store {
         })
     }
 
+    /// The containers of a datastore that have been profiled, by name.
+    pub fn profiled_containers(&self, datastore: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut statement = c.prepare_cached(
+                "SELECT DISTINCT container FROM profiles WHERE datastore = ?1 ORDER BY container",
+            )?;
+            let rows = statement.query_map([datastore], |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+
     /// The newest profile of a container.
     pub fn latest_profile(
         &self,

@@ -17,6 +17,8 @@ pub enum JobKind {
     Catalog,
     /// Profile the datastore's containers (all, or those named).
     Profile,
+    /// Evaluate the active checks of the datastore's containers (all, or those named).
+    Scan,
 }
 
 /// Where a job is in its life.
@@ -62,6 +64,7 @@ impl JobKind {
         match self {
             JobKind::Catalog => "catalog",
             JobKind::Profile => "profile",
+            JobKind::Scan => "scan",
         }
     }
 }
@@ -83,6 +86,8 @@ pub struct NewJob {
     pub containers: Vec<String>,
     /// Who asked: `api`, or `schedule PATTERN`.
     pub trigger: String,
+    /// For a scan: read only the partitions newer than the last scan's watermark.
+    pub incremental: bool,
 }
 
 /// A container a job could not finish, and why.
@@ -139,6 +144,8 @@ pub struct JobRecord {
     pub error_code: Option<String>,
     /// Containers that could not be read, while the others were.
     pub failures: Vec<ContainerFailure>,
+    /// For a scan: whether it reads only what is new since the last scan.
+    pub incremental: bool,
 }
 
 /// Which jobs to list.
@@ -154,7 +161,7 @@ pub struct JobFilter {
 
 const JOB_COLUMNS: &str = "id, kind, datastore, containers, trigger, plugin, plugin_sha256, \
     state, partitions_done, partitions_total, rows, bytes, created_at, started_at, finished_at, \
-    error, failures, error_code";
+    error, failures, error_code, incremental";
 
 fn job_of(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
     let json = |index: usize| -> rusqlite::Result<serde_json::Value> {
@@ -185,6 +192,7 @@ fn job_of(row: &Row<'_>) -> rusqlite::Result<JobRecord> {
         error: row.get(15)?,
         failures: serde_json::from_value(json(16)?).unwrap_or_default(),
         error_code: row.get(17)?,
+        incremental: row.get(18)?,
     })
 }
 
@@ -194,14 +202,15 @@ impl Store {
         let containers = serde_json::to_string(&job.containers).unwrap_or_else(|_| "[]".into());
         let id = self.write(|t| {
             t.execute(
-                "INSERT INTO jobs (kind, datastore, containers, trigger, state, created_at) \
-                 VALUES (?1, ?2, ?3, ?4, 'queued', ?5)",
+                "INSERT INTO jobs (kind, datastore, containers, trigger, state, created_at, \
+                 incremental) VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6)",
                 params![
                     job.kind.as_str(),
                     job.datastore,
                     containers,
                     job.trigger,
-                    now_micros()
+                    now_micros(),
+                    job.incremental
                 ],
             )?;
             Ok(t.last_insert_rowid())

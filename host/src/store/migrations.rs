@@ -72,6 +72,62 @@ const MIGRATIONS: &[&str] = &[
     r#"
     ALTER TABLE jobs ADD COLUMN error_code TEXT;
     "#,
+    // 3: checks, scans and anomalies; incremental scan jobs.
+    r#"
+    CREATE TABLE checks (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        datastore   TEXT NOT NULL,
+        container   TEXT NOT NULL,
+        definition  TEXT NOT NULL,      -- JSON of the check, without its id
+        status      TEXT NOT NULL,      -- active | proposed | rejected | archived
+        source      TEXT NOT NULL,      -- api | inferred | the YAML file it is defined in
+        evidence    TEXT,               -- for an inferred check: what it was inferred from
+        fingerprint TEXT NOT NULL,      -- hash of the definition
+        created_at  INTEGER NOT NULL,
+        updated_at  INTEGER NOT NULL
+    );
+    CREATE INDEX checks_by_container ON checks (datastore, container, status);
+    CREATE INDEX checks_by_source ON checks (source);
+    CREATE TABLE scans (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        job_id      INTEGER REFERENCES jobs (id),
+        datastore   TEXT NOT NULL,
+        container   TEXT NOT NULL,
+        scanned_at  INTEGER NOT NULL,
+        rows        INTEGER NOT NULL,
+        partitions  INTEGER NOT NULL,
+        fields      TEXT NOT NULL,      -- JSON array of {name, data_type}
+        incremental INTEGER NOT NULL,   -- whether only partitions past `watermark` were read
+        watermark   TEXT,               -- JSON: the highest partition watermark seen
+        results     TEXT NOT NULL,      -- JSON array of check results
+        anomalies   TEXT NOT NULL       -- JSON array of the ids of the anomalies it found
+    );
+    CREATE INDEX scans_by_container ON scans (datastore, container, id);
+    CREATE TABLE anomalies (
+        id            INTEGER PRIMARY KEY AUTOINCREMENT,
+        datastore     TEXT NOT NULL,
+        container     TEXT NOT NULL,
+        check_id      INTEGER,
+        rule          TEXT NOT NULL,
+        kind          TEXT NOT NULL,    -- record | shape
+        status        TEXT NOT NULL,    -- active | acknowledged | resolved
+        fingerprint   TEXT NOT NULL,    -- the same for the same finding in a later scan
+        message       TEXT NOT NULL,
+        fields        TEXT NOT NULL,    -- JSON array of the fields it concerns
+        failed_rows   INTEGER NOT NULL,
+        rows          INTEGER NOT NULL,
+        records       TEXT NOT NULL,    -- JSON array of the first failing records
+        first_scan_id INTEGER NOT NULL,
+        last_scan_id  INTEGER NOT NULL,
+        scans_seen    INTEGER NOT NULL,
+        created_at    INTEGER NOT NULL,
+        updated_at    INTEGER NOT NULL,
+        status_note   TEXT
+    );
+    CREATE INDEX anomalies_by_finding ON anomalies (datastore, container, fingerprint, status);
+    CREATE INDEX anomalies_by_status ON anomalies (status, id);
+    ALTER TABLE jobs ADD COLUMN incremental INTEGER NOT NULL DEFAULT 0;
+    "#,
 ];
 
 /// Apply the migrations this file has not seen yet, each in its own transaction.

@@ -1,12 +1,14 @@
 //! The state store: one SQLite file (`STATE_DIR/state.db`, WAL) holding the datastores as
 //! configured (secrets redacted), their catalogs, every profile made (a versioned record per
-//! container and run), jobs and plugin events.
+//! container and run), jobs, plugin events, checks, scans and anomalies.
 //!
 //! All data access goes through [`Store`], so another backend (PostgreSQL, for several daemons
 //! sharing work) can follow with the same methods. Writes that belong together run in one
 //! transaction; a killed daemon leaves the last committed state (WAL makes that cheap).
 
+mod anomalies;
 mod catalog;
+mod checks;
 mod events;
 mod jobs;
 mod migrations;
@@ -17,7 +19,9 @@ use std::time::Duration;
 
 use rusqlite::Connection;
 
+pub use anomalies::{AnomalyFilter, AnomalyRecord, AnomalyStatus, ScanRecord};
 pub use catalog::{CatalogEntry, DatastoreRecord, FieldEntry, ProfileRecord, ProfileSummary};
+pub use checks::{CheckStatus, SOURCE_API, SOURCE_INFERRED, StoredCheck, SyncCounts};
 pub use events::{EventKind, PluginEvent};
 pub use jobs::{ContainerFailure, JobError, JobFilter, JobKind, JobRecord, JobState, NewJob};
 

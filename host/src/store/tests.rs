@@ -7,6 +7,7 @@ use crate::profile::ContainerProfile;
 fn job(store: &Store, kind: JobKind) -> JobRecord {
     store
         .insert_job(&NewJob {
+            incremental: false,
             kind,
             datastore: "orders".into(),
             containers: vec!["orders.csv".into()],

@@ -1,0 +1,181 @@
+//! A scan of a datastore, from the store's checks to the store's anomalies: the active
+//! checks are read from the store, the containers scanned in one pass each, every container's
+//! results and findings recorded (deduplicated against the open anomalies), and the
+//! enrichment destination, when configured, given the anomalies. Inference proposes checks
+//! from the stored profiles. The daemon (jobs and API) and the CLI (`qualityd scan`,
+//! `qualityd checks infer`) both run these.
+
+use std::collections::BTreeMap;
+
+use crate::checks::infer::infer;
+use crate::config::Config;
+use crate::enrichment::Enrichment;
+use crate::operation::{self, Datastore, Progress, ScanOptions};
+use crate::scan::findings;
+use crate::store::{CheckStatus, ContainerFailure, ScanRecord, Store, StoredCheck};
+use crate::{Error, Result};
+
+/// What to scan, and for whom.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ScanRequest<'a> {
+    /// Only these containers; every one with active checks when empty.
+    pub containers: &'a [String],
+    /// Read only the partitions past each container's last watermark.
+    pub incremental: bool,
+    /// The job that runs it; none for `qualityd scan`.
+    pub job_id: Option<i64>,
+}
+
+/// What a scan of a datastore stored.
+#[derive(Debug, Default)]
+pub struct ScanSummary {
+    /// One stored scan per container scanned.
+    pub scans: Vec<ScanRecord>,
+    /// Containers that could not be scanned and checks that could not be evaluated.
+    pub failures: Vec<ContainerFailure>,
+    /// Containers asked for.
+    pub containers: usize,
+}
+
+impl ScanSummary {
+    /// The anomalies the scan found (new or seen again).
+    pub fn anomalies(&self) -> usize {
+        self.scans.iter().map(|s| s.anomalies.len()).sum()
+    }
+}
+
+/// Sync the check files into the store: each file's checks become exactly what the store
+/// holds for it, and the checks of deleted files are archived. Fails on the first bad file,
+/// changing nothing for it.
+pub fn sync_check_files(config: &Config, store: &Store) -> Result<usize> {
+    let files = config.check_files()?;
+    let mut checks = 0;
+    for file in &files {
+        let counts = store.sync_checks(&file.source, &file.checks)?;
+        tracing::info!(file = %file.path.display(), added = counts.added, kept = counts.kept, archived = counts.archived, "check file synced");
+        checks += file.checks.len();
+    }
+    let sources: Vec<String> = files.iter().map(|f| f.source.clone()).collect();
+    let archived = store.archive_missing_sources(&sources)?;
+    if archived > 0 {
+        tracing::info!(archived, "checks of deleted check files archived");
+    }
+    Ok(checks)
+}
+
+/// Propose checks inferred from the latest profile of each of `datastore`'s profiled
+/// containers (only `containers`, when not empty). Checks already stored, in any status, are
+/// not proposed again. Returns the new proposals.
+pub fn propose_inferred_checks(
+    store: &Store,
+    datastore: &str,
+    containers: &[String],
+) -> Result<Vec<StoredCheck>> {
+    let names = match containers.is_empty() {
+        true => store.profiled_containers(datastore)?,
+        false => containers.to_vec(),
+    };
+    let mut stored = Vec::new();
+    for name in &names {
+        let profile = store.latest_profile(datastore, name)?.ok_or_else(|| {
+            Error::Invalid(format!(
+                "container `{name}` of datastore `{datastore}` has no profile yet; profile it \
+                 first (a profile job, or `qualityd profile`)"
+            ))
+        })?;
+        let proposals: Vec<_> = infer(&profile.profile)
+            .into_iter()
+            .map(|inferred| (inferred.check, inferred.evidence))
+            .collect();
+        for id in store.propose_checks(datastore, &proposals)? {
+            stored.extend(store.check(id)?);
+        }
+    }
+    Ok(stored)
+}
+
+/// Scan `datastore`'s containers that have active checks (only `containers`, when not
+/// empty) and record what was found under `job_id`; then write each container's anomalies to
+/// `enrichment`, when given (a write that fails is a failure of code `enrichment`: the scan
+/// stays stored).
+pub fn scan_and_record(
+    store: &Store,
+    datastore: &Datastore,
+    request: &ScanRequest<'_>,
+    progress: &Progress,
+    enrichment: Option<&Enrichment>,
+) -> Result<ScanSummary> {
+    let containers = request.containers;
+    let mut checks: Vec<_> = store
+        .checks(&datastore.name, None, Some(CheckStatus::Active))?
+        .into_iter()
+        .map(|stored| stored.check)
+        .collect();
+    if !containers.is_empty() {
+        checks.retain(|c| containers.contains(&c.container));
+        if let Some(missing) = containers
+            .iter()
+            .find(|name| !checks.iter().any(|c| &&c.container == name))
+        {
+            return Err(Error::Invalid(format!(
+                "container `{missing}` of datastore `{}` has no active checks; add some (a \
+                 check file, POST /checks, or accept inferred ones) or scan another container",
+                datastore.name
+            )));
+        }
+    }
+    let mut history = BTreeMap::new();
+    for name in checks.iter().map(|c| &c.container) {
+        if !history.contains_key(name)
+            && let Some(last) = store.last_scan(&datastore.name, name)?
+        {
+            history.insert(name.clone(), last);
+        }
+    }
+    let options = ScanOptions {
+        incremental: request.incremental,
+        ..ScanOptions::default()
+    };
+    let outcomes = operation::scan(datastore, &checks, &history, &options, progress)?;
+    let mut summary = ScanSummary {
+        containers: outcomes.len(),
+        ..ScanSummary::default()
+    };
+    for outcome in outcomes {
+        let result = match outcome.result {
+            Ok(result) => result,
+            Err(e) => {
+                summary.failures.push(ContainerFailure {
+                    container: outcome.name,
+                    error: e.to_string(),
+                    code: e.class(),
+                });
+                continue;
+            }
+        };
+        for broken in result.checks.iter().filter_map(|c| c.error.as_ref()) {
+            summary.failures.push(ContainerFailure {
+                container: result.container.clone(),
+                error: broken.clone(),
+                code: "check".into(),
+            });
+        }
+        let last_fields = history
+            .get(&result.container)
+            .map(|last| last.fields.as_slice());
+        let found = findings(&result, last_fields);
+        let record = store.record_scan(request.job_id, &datastore.name, &result, &found)?;
+        if let Some(enrichment) = enrichment
+            && let Err(e) = enrichment.write_stored(store, &record)
+        {
+            tracing::warn!(destination = %enrichment.destination(), container = %record.result.container, scan = record.id, error = %e, "the scan's anomalies were not written to the enrichment datastore");
+            summary.failures.push(ContainerFailure {
+                container: record.result.container.clone(),
+                error: e.to_string(),
+                code: "enrichment".into(),
+            });
+        }
+        summary.scans.push(record);
+    }
+    Ok(summary)
+}

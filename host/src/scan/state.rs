@@ -1,0 +1,265 @@
+//! The running state of a scan over one container: for each of its checks, what the rows
+//! read so far showed. One state is made per partition, fed that partition's batches in one
+//! pass (every check sees each batch; nothing is read twice), and merged with the states of
+//! the partitions after it, in order. [`ContainerScan::finish`] turns it into results.
+
+use arrow::array::BooleanArray;
+use arrow::compute::{and, filter_record_batch};
+use arrow::datatypes::Schema;
+use arrow::record_batch::RecordBatch;
+
+use super::record::FailingRecord;
+use super::result::CheckResult;
+use crate::checks::{AggregateState, Check, CheckError, Evaluation, SqlExpression, judge_volume};
+
+/// What a scan keeps and compares with.
+#[derive(Debug, Clone, Copy)]
+pub struct ScanLimits {
+    /// Failing records kept per check (the first ones, in read order).
+    pub max_records: usize,
+    /// The scan's moment (µs since the epoch), for `not_future` and `freshness`.
+    pub now_micros: i64,
+}
+
+/// A scan's state over some of a container's rows.
+pub struct ContainerScan {
+    rows: u64,
+    limits: ScanLimits,
+    checks: Vec<CheckState>,
+}
+
+/// One check's state: its compiled filter and how it is evaluated.
+struct CheckState {
+    filter: Option<SqlExpression>,
+    /// The rows the check applied to (after its filter).
+    applied: u64,
+    evaluator: Evaluator,
+}
+
+enum Evaluator {
+    /// A row rule: the rows that failed, and the first of them.
+    Row {
+        failed: u64,
+        records: Vec<FailingRecord>,
+    },
+    /// A whole-container rule.
+    Aggregate(Box<AggregateState>),
+    /// A rule over the container's history (`volumetric`): judged at the end from the rows
+    /// it applied to.
+    History,
+    /// The check cannot be evaluated on this container.
+    Broken(CheckError),
+}
+
+impl ContainerScan {
+    /// An empty state for `checks` over a container with `schema`. A check that does not fit
+    /// the schema is kept as broken, and reported in its result.
+    pub fn new(checks: &[Check], schema: &Schema, limits: ScanLimits) -> Self {
+        let checks = checks
+            .iter()
+            .map(|check| {
+                let filter = match &check.filter {
+                    Some(sql) => match SqlExpression::compile(check, sql, schema) {
+                        Ok(filter) => Some(filter),
+                        Err(e) => return CheckState::broken(e),
+                    },
+                    None => None,
+                };
+                let evaluator = match check.rule.evaluation() {
+                    Evaluation::Row => Evaluator::Row {
+                        failed: 0,
+                        records: Vec::new(),
+                    },
+                    Evaluation::Aggregate => {
+                        match AggregateState::with_now(check, schema, limits.now_micros) {
+                            Ok(state) => Evaluator::Aggregate(Box::new(state)),
+                            Err(e) => Evaluator::Broken(e),
+                        }
+                    }
+                    Evaluation::History => Evaluator::History,
+                    Evaluation::NotYet(needs) => Evaluator::Broken(CheckError::NotYet {
+                        check: check.label(),
+                        rule: check.rule.name(),
+                        needs,
+                    }),
+                };
+                CheckState {
+                    filter,
+                    applied: 0,
+                    evaluator,
+                }
+            })
+            .collect();
+        ContainerScan {
+            rows: 0,
+            limits,
+            checks,
+        }
+    }
+
+    /// The rows fed so far.
+    pub fn rows(&self) -> u64 {
+        self.rows
+    }
+
+    /// Feed the next batch to every check (`checks` as given to [`ContainerScan::new`]).
+    pub fn update(&mut self, checks: &[Check], batch: &RecordBatch) {
+        for (check, state) in checks.iter().zip(&mut self.checks) {
+            if let Err(e) = state.update(check, batch, self.rows, self.limits) {
+                state.evaluator = Evaluator::Broken(e);
+            }
+        }
+        self.rows += batch.num_rows() as u64;
+    }
+
+    /// Fold in the state of the rows that follow this state's.
+    pub fn merge(&mut self, next: ContainerScan) {
+        for (state, other) in self.checks.iter_mut().zip(next.checks) {
+            state.applied += other.applied;
+            let evaluator = std::mem::replace(&mut state.evaluator, Evaluator::History);
+            state.evaluator = match (evaluator, other.evaluator) {
+                (Evaluator::Broken(e), _) | (_, Evaluator::Broken(e)) => Evaluator::Broken(e),
+                (
+                    Evaluator::Row {
+                        failed,
+                        mut records,
+                    },
+                    Evaluator::Row {
+                        failed: more,
+                        records: later,
+                    },
+                ) => {
+                    let room = self.limits.max_records.saturating_sub(records.len());
+                    records.extend(later.into_iter().take(room).map(|mut record| {
+                        record.row += self.rows;
+                        record
+                    }));
+                    Evaluator::Row {
+                        failed: failed + more,
+                        records,
+                    }
+                }
+                (Evaluator::Aggregate(mut a), Evaluator::Aggregate(b)) => {
+                    a.merge(*b);
+                    Evaluator::Aggregate(a)
+                }
+                (Evaluator::History, Evaluator::History) => Evaluator::History,
+                (mine, _) => mine,
+            };
+        }
+        self.rows += next.rows;
+    }
+
+    /// Each check's result over every row fed. `previous_rows` is the row count of the
+    /// container's last scan, which `volumetric` compares with.
+    pub fn finish(self, checks: &[Check], previous_rows: Option<u64>) -> Vec<CheckResult> {
+        checks
+            .iter()
+            .zip(self.checks)
+            .map(|(check, state)| {
+                let applied = state.applied;
+                let result = CheckResult::new(check, applied);
+                match state.evaluator {
+                    Evaluator::Row { failed, records } => {
+                        let message = match failed {
+                            0 => format!("all {applied} rows pass"),
+                            _ => format!(
+                                "{failed} of {applied} rows fail ({})",
+                                percent(failed, applied)
+                            ),
+                        };
+                        result.judged(failed == 0, failed, message, records)
+                    }
+                    Evaluator::Aggregate(aggregate) => {
+                        let outcome = aggregate.finish();
+                        let failed = outcome.failing_rows.len() as u64;
+                        result.judged(outcome.passed, failed, outcome.message, Vec::new())
+                    }
+                    Evaluator::History => match judge_volume(check, applied, previous_rows) {
+                        Ok(outcome) => {
+                            result.judged(outcome.passed, 0, outcome.message, Vec::new())
+                        }
+                        Err(e) => result.broken(&e),
+                    },
+                    Evaluator::Broken(e) => result.broken(&e),
+                }
+            })
+            .collect()
+    }
+}
+
+impl CheckState {
+    fn broken(error: CheckError) -> Self {
+        CheckState {
+            filter: None,
+            applied: 0,
+            evaluator: Evaluator::Broken(error),
+        }
+    }
+
+    fn update(
+        &mut self,
+        check: &Check,
+        batch: &RecordBatch,
+        first_row: u64,
+        limits: ScanLimits,
+    ) -> Result<(), CheckError> {
+        if matches!(self.evaluator, Evaluator::Broken(_)) {
+            return Ok(());
+        }
+        let applies = match &self.filter {
+            Some(filter) => Some(filter.matches(batch)?),
+            None => None,
+        };
+        self.applied += applies
+            .as_ref()
+            .map_or(batch.num_rows(), BooleanArray::true_count) as u64;
+        match &mut self.evaluator {
+            Evaluator::Row { failed, records } => {
+                let mut failing = check.failing_rows(batch, limits.now_micros)?;
+                if let Some(applies) = &applies {
+                    failing = and(&failing, applies).map_err(|e| arrow_error(check, e))?;
+                }
+                let count = failing.true_count();
+                *failed += count as u64;
+                if count > 0 && records.len() < limits.max_records {
+                    let rows = failing.iter().enumerate().filter(|(_, f)| *f == Some(true));
+                    for (index, _) in rows.take(limits.max_records - records.len()) {
+                        records.push(FailingRecord::from_batch(batch, index, first_row));
+                    }
+                }
+            }
+            Evaluator::Aggregate(state) => match &applies {
+                Some(applies) => {
+                    let kept =
+                        filter_record_batch(batch, applies).map_err(|e| arrow_error(check, e))?;
+                    state.update(&kept)?;
+                }
+                None => state.update(batch)?,
+            },
+            Evaluator::History | Evaluator::Broken(_) => {}
+        }
+        Ok(())
+    }
+}
+
+fn arrow_error(check: &Check, error: arrow::error::ArrowError) -> CheckError {
+    CheckError::Arrow {
+        check: check.label(),
+        field: check.fields.join(","),
+        reason: error.to_string(),
+    }
+}
+
+/// `part` of `whole` as a percentage for people: `0.02%`, `12.5%`.
+pub(crate) fn percent(part: u64, whole: u64) -> String {
+    if whole == 0 {
+        return "0%".into();
+    }
+    let share = part as f64 * 100.0 / whole as f64;
+    match share {
+        s if s >= 10.0 => format!("{s:.1}%"),
+        s if s >= 0.1 => format!("{s:.2}%"),
+        s => format!("{s:.2e}%"),
+    }
+}
