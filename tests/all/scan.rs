@@ -202,6 +202,9 @@ fn a_scan_finds_the_planted_rows_keeps_them_and_follows_each_anomaly_across_scan
     assert_eq!(open, json!([]));
     let resolved = daemon.get(&format!("/anomalies/{id}")).body;
     assert_eq!(resolved["status"], "resolved");
+    // The resolving scan wrote both anomalies, resolved, to the enrichment destination.
+    assert_eq!(parquet_rows(&enriched.join("anomalies")), 2 + 2 + 2);
+    assert_eq!(parquet_rows(&enriched.join("failing_records")), 3 + 3);
     assert!(
         resolved["status_note"].as_str().unwrap().contains("passed"),
         "{resolved}"

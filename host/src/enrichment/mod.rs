@@ -136,10 +136,11 @@ impl Enrichment {
         }
     }
 
-    /// Write `scan`, just stored in `store`, with its anomalies as `store` holds them.
+    /// Write `scan`, just stored in `store`, with the anomalies it found and those it
+    /// resolved, as `store` holds them.
     pub fn write_stored(&self, store: &Store, scan: &ScanRecord) -> Result<(), EnrichmentError> {
-        let mut anomalies = Vec::with_capacity(scan.anomalies.len());
-        for &id in &scan.anomalies {
+        let mut anomalies = Vec::with_capacity(scan.anomalies.len() + scan.resolved.len());
+        for &id in scan.anomalies.iter().chain(&scan.resolved) {
             let read = store.anomaly(id).map_err(|e| EnrichmentError::Store {
                 scan: scan.id,
                 reason: e.to_string(),

@@ -84,6 +84,7 @@ fn scan(id: i64, anomalies: &[AnomalyRecord]) -> ScanRecord {
             watermark: None,
         },
         anomalies: anomalies.iter().map(|a| a.id).collect(),
+        resolved: Vec::new(),
     }
 }
 

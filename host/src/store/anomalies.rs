@@ -93,6 +93,8 @@ pub struct ScanRecord {
     pub result: ContainerScanResult,
     /// The anomalies it found (new or seen again).
     pub anomalies: Vec<i64>,
+    /// The open anomalies it resolved: their checks passed.
+    pub resolved: Vec<i64>,
 }
 
 /// Which anomalies to list.
@@ -165,11 +167,12 @@ fn scan(row: &Row<'_>) -> rusqlite::Result<ScanRecord> {
             watermark: optional_json(row, 11)?,
         },
         anomalies: json(row, 9)?,
+        resolved: json(row, 12)?,
     })
 }
 
 const SCAN_COLUMNS: &str = "id, job_id, datastore, container, scanned_at, rows, partitions, fields, results, anomalies, \
-     incremental, watermark";
+     incremental, watermark, resolved";
 
 fn optional_json<T: for<'de> Deserialize<'de>>(
     row: &Row<'_>,
@@ -286,16 +289,27 @@ impl Store {
                     .filter_map(|c| c.check.id)
                     .collect(),
             };
+            let resolved: Vec<i64> = {
+                let mut statement = t.prepare(
+                    "SELECT id FROM anomalies WHERE datastore = ?1 AND container = ?2 \
+                     AND status IN ('active', 'acknowledged') \
+                     AND check_id IN (SELECT value FROM json_each(?3)) ORDER BY id",
+                )?;
+                let ids = statement.query_map(
+                    params![datastore, result.container, to_json(&passed)],
+                    |row| row.get(0),
+                )?;
+                ids.collect::<rusqlite::Result<_>>()?
+            };
             t.execute(
-                "UPDATE anomalies SET status = 'resolved', updated_at = ?3, \
-                 status_note = 'the check passed in scan ' || ?4 \
-                 WHERE datastore = ?1 AND container = ?2 AND status IN ('active', 'acknowledged') \
-                 AND check_id IN (SELECT value FROM json_each(?5))",
-                params![datastore, result.container, now, scan_id, to_json(&passed)],
+                "UPDATE anomalies SET status = 'resolved', updated_at = ?2, \
+                 status_note = 'the check passed in scan ' || ?3 \
+                 WHERE id IN (SELECT value FROM json_each(?1))",
+                params![to_json(&resolved), now, scan_id],
             )?;
             t.execute(
-                "UPDATE scans SET anomalies = ?2 WHERE id = ?1",
-                params![scan_id, to_json(&found)],
+                "UPDATE scans SET anomalies = ?2, resolved = ?3 WHERE id = ?1",
+                params![scan_id, to_json(&found), to_json(&resolved)],
             )?;
             Ok(scan_id)
         })?;

@@ -100,7 +100,8 @@ const MIGRATIONS: &[&str] = &[
         incremental INTEGER NOT NULL,   -- whether only partitions past `watermark` were read
         watermark   TEXT,               -- JSON: the highest partition watermark seen
         results     TEXT NOT NULL,      -- JSON array of check results
-        anomalies   TEXT NOT NULL       -- JSON array of the ids of the anomalies it found
+        anomalies   TEXT NOT NULL,      -- JSON array of the ids of the anomalies it found
+        resolved    TEXT NOT NULL DEFAULT '[]' -- JSON array of the ids of those it resolved
     );
     CREATE INDEX scans_by_container ON scans (datastore, container, id);
     CREATE TABLE anomalies (
