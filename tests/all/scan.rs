@@ -429,3 +429,98 @@ fn an_incremental_scan_reads_only_new_files_and_leaves_open_anomalies_open() {
     assert_eq!(full["rows"], 5);
     assert_eq!(full["checks"][0]["failed_rows"], 2);
 }
+
+#[test]
+fn checks_against_other_containers_and_datastores_find_exactly_the_orphans() {
+    let archive = "[datastores.archive]\nplugin = \"files\"\nsettings = { path = \"archive\" }\n\
+                   grants = { directories = [\"archive\"] }\n";
+    let mut daemon = DaemonProcess::prepare(&(config(EXAMPLE_DATASTORE) + archive), &["files"]);
+    let dir = daemon.dir.path();
+    copy_example(dir, false);
+    let orders = dir.join("data/orders.csv");
+    let mut text = std::fs::read_to_string(&orders).unwrap();
+    text.push_str("9999,999,2024-05-04T12:00:00,placed,3,12.5,,\n");
+    std::fs::write(&orders, text).unwrap();
+    std::fs::create_dir(dir.join("archive")).unwrap();
+    std::fs::write(
+        dir.join("archive/blocked.csv"),
+        "email\nkofi.dubois1@example.com\nrosa.müller2@example.com\nnobody@example.com\n",
+    )
+    .unwrap();
+    daemon.spawn();
+
+    let checks = [
+        json!({"container": "orders.csv", "fields": ["customer_id"],
+               "rule": {"rule": "exists_in", "container": "customers.csv", "field": "customer_id"}}),
+        json!({"container": "customers.csv", "fields": ["email"],
+               "rule": {"rule": "not_exists_in", "container": "blocked.csv", "field": "email",
+                        "datastore": "archive"}}),
+        json!({"container": "orders.csv",
+               "rule": {"rule": "aggregation_comparison", "expression": "COUNT(*)",
+                        "comparison": "gte", "ref_container": "customers.csv",
+                        "ref_expression": "COUNT(*)"}}),
+        json!({"container": "orders.csv",
+               "rule": {"rule": "aggregation_comparison", "expression": "MAX(customer_id)",
+                        "comparison": "lte", "ref_container": "customers.csv",
+                        "ref_expression": "max(customer_id)"}}),
+        json!({"container": "orders.csv", "fields": ["customer_id"],
+               "rule": {"rule": "exists_in", "container": "gone.csv", "field": "id"}}),
+    ];
+    for check in checks {
+        let mut body = check;
+        body["datastore"] = json!("example");
+        let created = daemon.post("/checks", &body);
+        assert_eq!(created.status, 201, "{}", created.body);
+    }
+    let id = daemon.submit(json!({"kind": "scan", "datastore": "example"}));
+    let job = daemon.wait_job(id);
+    assert_eq!(job["state"], "succeeded", "{job}");
+    let scans = daemon.get(&format!("/jobs/{id}/scans")).body;
+    let checks_of = |container: &str| -> Vec<Value> {
+        scans
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["container"] == container)
+            .unwrap_or_else(|| panic!("no scan of {container}: {scans}"))["checks"]
+            .as_array()
+            .unwrap()
+            .clone()
+    };
+    let orders = checks_of("orders.csv");
+    // The one order whose customer does not exist, and nothing else.
+    assert_eq!(orders[0]["failed_rows"], 1, "{}", orders[0]);
+    assert_eq!(orders[0]["records"][0]["values"]["order_id"], "9999");
+    // Counts compare: 1001 orders >= 120 customers.
+    assert_eq!(orders[1]["passed"], true, "{}", orders[1]);
+    assert_eq!(
+        orders[1]["message"],
+        "COUNT(*) = 1001 >= COUNT(*) = 120 holds"
+    );
+    assert_eq!(orders[2]["passed"], false, "{}", orders[2]);
+    assert!(
+        orders[2]["message"].as_str().unwrap().contains("999"),
+        "{}",
+        orders[2]
+    );
+    // A container that does not exist fails its check alone, naming it.
+    assert_eq!(orders[3]["passed"], false);
+    let error = orders[3]["error"].as_str().unwrap();
+    assert!(
+        error.contains("gone.csv") && error.contains("could not be read"),
+        "{error}"
+    );
+    // Another datastore's container: the two blocked customers.
+    let customers = checks_of("customers.csv");
+    assert_eq!(customers[0]["failed_rows"], 2, "{}", customers[0]);
+    let blocked: Vec<&str> = customers[0]["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["values"]["email"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        blocked,
+        ["kofi.dubois1@example.com", "rosa.müller2@example.com"]
+    );
+}

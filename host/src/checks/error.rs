@@ -99,6 +99,18 @@ pub enum CheckError {
         needs: &'static str,
     },
 
+    /// The other container a rule is checked against could not be read.
+    #[error(
+        "check {check}: the other container could not be read: {reason}; fix the check's \
+         reference or the other datastore"
+    )]
+    Reference {
+        /// The check.
+        check: String,
+        /// Why.
+        reason: String,
+    },
+
     /// Arrow could not compute over the field (a cast that failed).
     #[error("check {check}: field `{field}`: {reason}")]
     Arrow {

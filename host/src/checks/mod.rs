@@ -9,8 +9,9 @@
 //!   batch, merged across partitions like a profile, and finished into an [`Outcome`];
 //! - **history rules** (`volumetric`) compare the container with its last scan
 //!   ([`judge_volume`]);
-//! - rules that read a second container are parsed and kept, but evaluating them is
-//!   [`CheckError::NotYet`].
+//! - **reference rules** (`exists_in`, `not_exists_in`, `aggregation_comparison`) look at
+//!   another container, read first into a [`ValueSet`] or an [`SqlAggregate`];
+//! - `data_diff` is parsed and kept, but evaluating it is [`CheckError::NotYet`].
 //!
 //! [`infer`] proposes checks from a profile.
 //!
@@ -22,6 +23,7 @@ mod error;
 mod expression;
 pub mod infer;
 mod params;
+mod reference;
 mod row;
 mod rule;
 mod values;
@@ -33,6 +35,10 @@ pub use error::CheckError;
 pub use expression::SqlExpression;
 pub use params::{
     Comparison, FieldType, Interval, Number, Scalar, SchemaField, ValueType, VolumeComparison,
+};
+pub use reference::{
+    MAX_REFERENCE_VALUES, Reference, ReferenceData, ReferenceRead, Referenced, SqlAggregate,
+    ValueSet, judge_comparison,
 };
 pub use rule::{Evaluation, Rule};
 

@@ -174,12 +174,15 @@ pub enum Rule {
     ContainsSocialSecurityNumber,
     /// Text that is a credit card number as a whole.
     IsCreditCard,
-    /// Values found in a field of another container.
+    /// Values found in a field of another container (numbers by value, text exactly).
     ExistsIn {
         /// The other container.
         container: String,
         /// Its field.
         field: String,
+        /// The other container's datastore, when not the check's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        datastore: Option<String>,
     },
     /// Values not found in a field of another container.
     NotExistsIn {
@@ -187,6 +190,9 @@ pub enum Rule {
         container: String,
         /// Its field.
         field: String,
+        /// The other container's datastore, when not the check's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        datastore: Option<String>,
     },
     /// The container has these fields.
     ExpectedSchema {
@@ -256,6 +262,9 @@ pub enum Rule {
         ref_container: String,
         /// A SQL aggregate over it.
         ref_expression: String,
+        /// The other container's datastore, when not the check's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ref_datastore: Option<String>,
     },
     /// The rows equal another container's, matched by identifying fields.
     DataDiff {
@@ -296,6 +305,9 @@ pub enum Evaluation {
     /// Over the whole container and compared with earlier scans: the scan operation judges
     /// it (`volumetric`, with [`judge_volume`](super::judge_volume)).
     History,
+    /// Against another container, read before the scan (`exists_in`, `not_exists_in`,
+    /// `aggregation_comparison`): see [`Rule::reference`].
+    Reference,
     /// Not built yet; says what it needs.
     NotYet(&'static str),
 }
@@ -367,10 +379,10 @@ impl Rule {
             | MaxPartitionSize { .. }
             | TimeDistributionSize { .. } => Evaluation::Aggregate,
             Volumetric { .. } => Evaluation::History,
-            ExistsIn { .. } | NotExistsIn { .. } | DataDiff { .. } => {
-                Evaluation::NotYet("reading another container")
+            ExistsIn { .. } | NotExistsIn { .. } | AggregationComparison { .. } => {
+                Evaluation::Reference
             }
-            AggregationComparison { .. } => Evaluation::NotYet("reading another container"),
+            DataDiff { .. } => Evaluation::NotYet("matching every row with another container's"),
             SatisfiesExpression { .. } | Metric { .. } => Evaluation::Row,
             AfterDateTime { .. }
             | BeforeDateTime { .. }

@@ -90,6 +90,12 @@ pub fn scan(
         eprintln!("warning: {}", failure.error);
         incomplete = true;
     }
+    let resolve = |name: &str| {
+        let mut found = context
+            .datastores(&[name.to_owned()])
+            .map_err(|e| qualityd::Error::Invalid(format!("{e:#}")))?;
+        Ok(found.remove(0))
+    };
     for datastore in context.datastores(datastores)? {
         let checks = context
             .store
@@ -105,6 +111,7 @@ pub fn scan(
                     containers,
                     incremental,
                     job_id: None,
+                    others: Some(&resolve),
                 },
                 p,
                 enrichment.as_ref(),

@@ -453,6 +453,7 @@ impl Jobs {
                         containers: &job.containers,
                         incremental: job.incremental,
                         job_id: Some(job.id),
+                        others: Some(&|name| self.serving_datastore(name)),
                     },
                     progress,
                     enrichment.as_ref(),
@@ -481,6 +482,20 @@ impl Jobs {
                 })
             }
         }
+    }
+
+    /// A configured datastore with the plugin version serving now (a scan reading another
+    /// datastore's container uses it).
+    fn serving_datastore(&self, name: &str) -> Result<Datastore> {
+        let config = self.config.configured(name)?;
+        let plugin = self
+            .registry
+            .get(&config.plugin)
+            .ok_or_else(|| Error::PluginNotLoaded {
+                name: config.plugin.clone(),
+                dir: self.registry.dir().to_path_buf(),
+            })?;
+        Ok(configured_datastore(config, plugin, &self.config.base_dir))
     }
 
     /// Why job `id` was stopped, if it was.

@@ -15,8 +15,11 @@ use crate::scan::findings;
 use crate::store::{CheckStatus, ContainerFailure, ScanRecord, Store, StoredCheck};
 use crate::{Error, Result};
 
+/// How a scan finds the other datastores its checks compare with, by name.
+pub type DatastoreResolver<'a> = &'a dyn Fn(&str) -> Result<Datastore>;
+
 /// What to scan, and for whom.
-#[derive(Debug, Clone, Copy, Default)]
+#[derive(Clone, Copy, Default)]
 pub struct ScanRequest<'a> {
     /// Only these containers; every one with active checks when empty.
     pub containers: &'a [String],
@@ -24,6 +27,9 @@ pub struct ScanRequest<'a> {
     pub incremental: bool,
     /// The job that runs it; none for `qualityd scan`.
     pub job_id: Option<i64>,
+    /// Finds the other datastores that checks name (`exists_in` with a `datastore`); without
+    /// it, such checks fail with the reason.
+    pub others: Option<DatastoreResolver<'a>>,
 }
 
 /// What a scan of a datastore stored.
@@ -136,7 +142,29 @@ pub fn scan_and_record(
         incremental: request.incremental,
         ..ScanOptions::default()
     };
-    let outcomes = operation::scan(datastore, &checks, &history, &options, progress)?;
+    let mut others = BTreeMap::new();
+    let named = checks
+        .iter()
+        .filter_map(|c| c.rule.reference().and_then(|r| r.datastore));
+    for name in named {
+        if others.contains_key(&name) {
+            continue;
+        }
+        let other = match (name == datastore.name, request.others) {
+            (true, _) => Ok(datastore.clone()),
+            (false, Some(resolve)) => resolve(&name),
+            (false, None) => continue,
+        };
+        match other {
+            Ok(other) => {
+                others.insert(name, other);
+            }
+            Err(e) => {
+                tracing::warn!(datastore = %name, error = %e, "a datastore checks compare with is not available; those checks fail")
+            }
+        }
+    }
+    let outcomes = operation::scan(datastore, &others, &checks, &history, &options, progress)?;
     let mut summary = ScanSummary {
         containers: outcomes.len(),
         ..ScanSummary::default()

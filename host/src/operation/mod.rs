@@ -6,6 +6,7 @@ mod datastore;
 mod fold;
 mod profile;
 mod progress;
+mod reference;
 mod sample;
 mod scan;
 

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
-use crate::checks::Check;
+use crate::checks::{Check, ReferenceData};
 use crate::contract::Partition;
 use crate::runtime::DiscoveredContainer;
 use crate::scan::{
@@ -18,6 +18,7 @@ use crate::scan::{
 use crate::{Error, Result};
 
 use super::fold::{self, Fold, ReadScope};
+use super::reference::read_references;
 use super::{Datastore, Progress};
 
 /// How to run a scan.
@@ -60,9 +61,12 @@ pub struct ScanOutcome {
 
 /// Scan the containers that `checks` name: each read once, all its checks evaluated on each
 /// batch. `history` holds each container's last scan (for `volumetric` and incremental
-/// reads). Fails as a whole only when the datastore cannot be opened or listed.
+/// reads); `others` the other datastores that checks compare with, by name (their
+/// containers are read first). Fails as a whole only when the datastore cannot be opened or
+/// listed.
 pub fn scan(
     datastore: &Datastore,
+    others: &BTreeMap<String, Datastore>,
     checks: &[Check],
     history: &BTreeMap<String, LastScan>,
     options: &ScanOptions,
@@ -83,7 +87,10 @@ pub fn scan(
                 .push(check.clone());
         }
     }
+    let wanted: Vec<Check> = by_container.values().flatten().cloned().collect();
+    let references = read_references(datastore, others, &wanted, options.parallelism, progress);
     let fold = ScanFold {
+        references,
         checks: by_container,
         history,
         incremental: options.incremental,
@@ -143,6 +150,8 @@ pub fn scan(
 /// Scanning as a fold: each partition's batches through every check of its container.
 struct ScanFold<'a> {
     checks: BTreeMap<String, Vec<Check>>,
+    /// What the checks against other containers need, read first.
+    references: ReferenceData,
     history: &'a BTreeMap<String, LastScan>,
     incremental: bool,
     limits: ScanLimits,
@@ -211,11 +220,21 @@ impl Fold for ScanFold<'_> {
     }
 
     fn empty(&self, plan: &Plan, _: &DiscoveredContainer) -> Result<ContainerScan> {
-        Ok(ContainerScan::new(&plan.checks, &plan.schema, self.limits))
+        Ok(ContainerScan::new(
+            &plan.checks,
+            &plan.schema,
+            self.limits,
+            &self.references,
+        ))
     }
 
     fn start(&self, plan: &Plan, _: &DiscoveredContainer, _: &Partition) -> Result<ContainerScan> {
-        Ok(ContainerScan::new(&plan.checks, &plan.schema, self.limits))
+        Ok(ContainerScan::new(
+            &plan.checks,
+            &plan.schema,
+            self.limits,
+            &self.references,
+        ))
     }
 
     fn update(&self, plan: &Plan, state: &mut ContainerScan, batch: RecordBatch) -> Result<()> {

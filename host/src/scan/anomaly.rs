@@ -11,7 +11,6 @@ use serde::{Deserialize, Serialize};
 use super::record::FailingRecord;
 use super::result::{ContainerScanResult, ScannedField};
 use super::state::percent;
-use crate::checks::Evaluation;
 
 /// Above this share of its rows failing, a row check's anomaly is about the shape of the
 /// data (a share of rows) rather than about the records.
@@ -90,7 +89,7 @@ pub fn findings(
         .iter()
         .filter(|c| !c.passed && c.error.is_none())
     {
-        let row_rule = check.check.rule.evaluation() == Evaluation::Row;
+        let row_rule = check.check.rule.fails_rows();
         let share = check.failed_rows as f64 / check.rows.max(1) as f64;
         let kind = match row_rule && share <= SHAPE_SHARE {
             true => AnomalyKind::Record,

@@ -3,6 +3,8 @@
 //! pass (every check sees each batch; nothing is read twice), and merged with the states of
 //! the partitions after it, in order. [`ContainerScan::finish`] turns it into results.
 
+use std::sync::Arc;
+
 use arrow::array::BooleanArray;
 use arrow::compute::{and, filter_record_batch};
 use arrow::datatypes::Schema;
@@ -10,7 +12,10 @@ use arrow::record_batch::RecordBatch;
 
 use super::record::FailingRecord;
 use super::result::CheckResult;
-use crate::checks::{AggregateState, Check, CheckError, Evaluation, SqlExpression, judge_volume};
+use crate::checks::{
+    AggregateState, Check, CheckError, Evaluation, ReferenceData, Referenced, Rule, SqlAggregate,
+    SqlExpression, judge_comparison, judge_volume,
+};
 
 /// What a scan keeps and compares with.
 #[derive(Debug, Clone, Copy)]
@@ -37,10 +42,17 @@ struct CheckState {
 }
 
 enum Evaluator {
-    /// A row rule: the rows that failed, and the first of them.
+    /// A row rule (or a lookup in another container's values, `lookup`): the rows that
+    /// failed, and the first of them.
     Row {
         failed: u64,
         records: Vec<FailingRecord>,
+        lookup: Option<Arc<Referenced>>,
+    },
+    /// `aggregation_comparison`: this container's aggregate, and the other's value.
+    Compare {
+        mine: Box<SqlAggregate>,
+        reference: Option<f64>,
     },
     /// A whole-container rule.
     Aggregate(Box<AggregateState>),
@@ -54,7 +66,13 @@ enum Evaluator {
 impl ContainerScan {
     /// An empty state for `checks` over a container with `schema`. A check that does not fit
     /// the schema is kept as broken, and reported in its result.
-    pub fn new(checks: &[Check], schema: &Schema, limits: ScanLimits) -> Self {
+    /// `references` holds what the checks against other containers need.
+    pub fn new(
+        checks: &[Check],
+        schema: &Schema,
+        limits: ScanLimits,
+        references: &ReferenceData,
+    ) -> Self {
         let checks = checks
             .iter()
             .map(|check| {
@@ -69,7 +87,9 @@ impl ContainerScan {
                     Evaluation::Row => Evaluator::Row {
                         failed: 0,
                         records: Vec::new(),
+                        lookup: None,
                     },
+                    Evaluation::Reference => against(check, schema, references),
                     Evaluation::Aggregate => {
                         match AggregateState::with_now(check, schema, limits.now_micros) {
                             Ok(state) => Evaluator::Aggregate(Box::new(state)),
@@ -123,10 +143,12 @@ impl ContainerScan {
                     Evaluator::Row {
                         failed,
                         mut records,
+                        lookup,
                     },
                     Evaluator::Row {
                         failed: more,
                         records: later,
+                        ..
                     },
                 ) => {
                     let room = self.limits.max_records.saturating_sub(records.len());
@@ -137,7 +159,18 @@ impl ContainerScan {
                     Evaluator::Row {
                         failed: failed + more,
                         records,
+                        lookup,
                     }
+                }
+                (
+                    Evaluator::Compare {
+                        mut mine,
+                        reference,
+                    },
+                    Evaluator::Compare { mine: theirs, .. },
+                ) => {
+                    mine.merge(&theirs);
+                    Evaluator::Compare { mine, reference }
                 }
                 (Evaluator::Aggregate(mut a), Evaluator::Aggregate(b)) => {
                     a.merge(*b);
@@ -160,7 +193,27 @@ impl ContainerScan {
                 let applied = state.applied;
                 let result = CheckResult::new(check, applied);
                 match state.evaluator {
-                    Evaluator::Row { failed, records } => {
+                    Evaluator::Compare { mine, reference } => match &check.rule {
+                        Rule::AggregationComparison {
+                            expression,
+                            comparison,
+                            ref_expression,
+                            ..
+                        } => {
+                            let (passed, message) = judge_comparison(
+                                expression,
+                                mine.value(),
+                                *comparison,
+                                ref_expression,
+                                reference,
+                            );
+                            result.judged(passed, 0, message, Vec::new())
+                        }
+                        _ => result.broken(&mismatch(check)),
+                    },
+                    Evaluator::Row {
+                        failed, records, ..
+                    } => {
                         let message = match failed {
                             0 => format!("all {applied} rows pass"),
                             _ => format!(
@@ -215,8 +268,16 @@ impl CheckState {
             .as_ref()
             .map_or(batch.num_rows(), BooleanArray::true_count) as u64;
         match &mut self.evaluator {
-            Evaluator::Row { failed, records } => {
-                let mut failing = check.failing_rows(batch, limits.now_micros)?;
+            Evaluator::Row {
+                failed,
+                records,
+                lookup,
+            } => {
+                let mut failing = match lookup.as_deref() {
+                    None => check.failing_rows(batch, limits.now_micros)?,
+                    Some(Referenced::Values(set)) => set.failing_rows(check, batch)?,
+                    Some(Referenced::Aggregate(_)) => return Err(mismatch(check)),
+                };
                 if let Some(applies) = &applies {
                     failing = and(&failing, applies).map_err(|e| arrow_error(check, e))?;
                 }
@@ -237,9 +298,60 @@ impl CheckState {
                 }
                 None => state.update(batch)?,
             },
+            Evaluator::Compare { mine, .. } => match &applies {
+                Some(applies) => {
+                    let kept =
+                        filter_record_batch(batch, applies).map_err(|e| arrow_error(check, e))?;
+                    mine.update(check, &kept)?;
+                }
+                None => mine.update(check, batch)?,
+            },
             Evaluator::History | Evaluator::Broken(_) => {}
         }
         Ok(())
+    }
+}
+
+/// How a rule against another container starts: with what was read from it.
+fn against(check: &Check, schema: &Schema, references: &ReferenceData) -> Evaluator {
+    let read = check
+        .rule
+        .reference()
+        .and_then(|wanted| references.get(&wanted));
+    let data = match read {
+        Some(Ok(data)) => data.clone(),
+        Some(Err(reason)) => {
+            return Evaluator::Broken(CheckError::Reference {
+                check: check.label(),
+                reason: reason.clone(),
+            });
+        }
+        None => return Evaluator::Broken(mismatch(check)),
+    };
+    match (&check.rule, &*data) {
+        (Rule::AggregationComparison { expression, .. }, Referenced::Aggregate(value)) => {
+            match SqlAggregate::compile(check, expression, schema) {
+                Ok(mine) => Evaluator::Compare {
+                    mine: Box::new(mine),
+                    reference: *value,
+                },
+                Err(e) => Evaluator::Broken(e),
+            }
+        }
+        (_, Referenced::Values(_)) => Evaluator::Row {
+            failed: 0,
+            records: Vec::new(),
+            lookup: Some(data),
+        },
+        _ => Evaluator::Broken(mismatch(check)),
+    }
+}
+
+/// A reference read that does not match its rule: a bug in the scan.
+fn mismatch(check: &Check) -> CheckError {
+    CheckError::Reference {
+        check: check.label(),
+        reason: "internal error: the scan read the wrong thing for it; please report it".into(),
     }
 }
 

@@ -91,6 +91,14 @@ impl AggregateState {
                     with: "the scan operation",
                 });
             }
+            Evaluation::Reference => {
+                return Err(CheckError::WrongEvaluation {
+                    check: check.label(),
+                    rule: check.rule.name(),
+                    kind: "a rule against another container",
+                    with: "the scan operation (a ValueSet or SqlAggregate of the other)",
+                });
+            }
             Evaluation::NotYet(needs) => {
                 return Err(CheckError::NotYet {
                     check: check.label(),
@@ -306,11 +314,12 @@ mod tests {
             error(
                 Rule::ExistsIn {
                     container: "c".into(),
-                    field: "f".into()
+                    field: "f".into(),
+                    datastore: None,
                 },
                 &["v"]
             ),
-            CheckError::NotYet { .. }
+            CheckError::WrongEvaluation { .. }
         ));
         let numbers = Schema::new(vec![Field::new("v", DataType::Int64, true)]);
         let texts = check(

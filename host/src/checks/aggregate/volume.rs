@@ -140,6 +140,7 @@ fn not_volumetric(check: &Check) -> CheckError {
         Evaluation::Row => ("a row rule", "Check::failing_rows"),
         Evaluation::Aggregate => ("a whole-container rule", "an AggregateState"),
         Evaluation::History => ("a rule over the container's history", "the scan operation"),
+        Evaluation::Reference => ("a rule against another container", "the scan operation"),
         Evaluation::NotYet(needs) => {
             return CheckError::NotYet {
                 check: check.label(),

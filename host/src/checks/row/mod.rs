@@ -105,6 +105,14 @@ impl Check {
                     with: "the scan operation",
                 });
             }
+            Evaluation::Reference => {
+                return Err(CheckError::WrongEvaluation {
+                    check: self.label(),
+                    rule: self.rule.name(),
+                    kind: "a rule against another container",
+                    with: "the scan operation (a ValueSet or SqlAggregate of the other)",
+                });
+            }
             Evaluation::NotYet(needs) => {
                 return Err(CheckError::NotYet {
                     check: self.label(),
@@ -347,9 +355,9 @@ mod tests {
             "{history}"
         );
         let not_yet = check(
-            Rule::ExistsIn {
-                container: "other".into(),
-                field: "n".into(),
+            Rule::DataDiff {
+                ref_container: "other".into(),
+                row_identifiers: vec!["n".into()],
             },
             &["n"],
         )
@@ -359,11 +367,25 @@ mod tests {
             matches!(
                 not_yet,
                 CheckError::NotYet {
-                    rule: "exists_in",
+                    rule: "data_diff",
                     ..
                 }
             ),
             "{not_yet}"
+        );
+        let reference = check(
+            Rule::ExistsIn {
+                container: "other".into(),
+                field: "n".into(),
+                datastore: None,
+            },
+            &["n"],
+        )
+        .failing_rows(&data, 0)
+        .unwrap_err();
+        assert!(
+            matches!(reference, CheckError::WrongEvaluation { .. }),
+            "{reference}"
         );
         let no_fields = check(Rule::NotNull, &[])
             .failing_rows(&data, 0)

@@ -1,0 +1,544 @@
+//! Rules against a second container (possibly of another datastore): `exists_in` and
+//! `not_exists_in` look each value up in the set of another container's field values;
+//! `aggregation_comparison` compares a SQL aggregate of this container with one of the
+//! other. The scan reads the other container first, into a [`ValueSet`] or an
+//! [`SqlAggregate`]; the rule then runs over this container's batches like any other.
+
+use std::collections::{BTreeMap, HashSet};
+use std::sync::Arc;
+
+use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
+use arrow::compute::cast;
+use arrow::datatypes::{DataType, Float64Type, Schema};
+use arrow::record_batch::RecordBatch;
+use serde::{Deserialize, Serialize};
+
+use super::params::{Comparison, Number};
+use super::values::{Instants, Numbers, for_each_text};
+use super::{Check, CheckError, Rule, SqlExpression};
+
+/// The most distinct values a reference field may hold: the set lives in memory.
+pub const MAX_REFERENCE_VALUES: usize = 10_000_000;
+
+/// What a rule needs read from another container before the scan.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub struct Reference {
+    /// The other datastore; `None` for the check's own.
+    pub datastore: Option<String>,
+    /// The other container.
+    pub container: String,
+    /// What is read from it.
+    pub read: ReferenceRead,
+}
+
+/// What is read from the other container.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ReferenceRead {
+    /// The distinct values of a field.
+    Values(String),
+    /// A SQL aggregate (`SUM(amount)`).
+    Aggregate(String),
+}
+
+/// What was read from another container.
+#[derive(Debug)]
+pub enum Referenced {
+    /// A field's distinct values.
+    Values(ValueSet),
+    /// An aggregate's value (`None`: SQL's NULL).
+    Aggregate(Option<f64>),
+}
+
+/// The other containers a scan read, by what was read from them; an error says why one
+/// could not be read.
+pub type ReferenceData = BTreeMap<Reference, Result<Arc<Referenced>, String>>;
+
+impl Rule {
+    /// Whether the rule fails individual rows (row rules, `exists_in`, `not_exists_in`),
+    /// rather than the container as a whole.
+    pub fn fails_rows(&self) -> bool {
+        use super::Evaluation;
+        match self.evaluation() {
+            Evaluation::Row => true,
+            Evaluation::Reference => !matches!(self, Rule::AggregationComparison { .. }),
+            _ => false,
+        }
+    }
+
+    /// What the rule needs read from another container, if anything.
+    pub fn reference(&self) -> Option<Reference> {
+        match self {
+            Rule::ExistsIn {
+                container,
+                field,
+                datastore,
+            }
+            | Rule::NotExistsIn {
+                container,
+                field,
+                datastore,
+            } => Some(Reference {
+                datastore: datastore.clone(),
+                container: container.clone(),
+                read: ReferenceRead::Values(field.clone()),
+            }),
+            Rule::AggregationComparison {
+                ref_container,
+                ref_expression,
+                ref_datastore,
+                ..
+            } => Some(Reference {
+                datastore: ref_datastore.clone(),
+                container: ref_container.clone(),
+                read: ReferenceRead::Aggregate(ref_expression.clone()),
+            }),
+            _ => None,
+        }
+    }
+}
+
+/// A value as a set keeps it: numbers by value (`3` and `3.0` are one), instants in
+/// nanoseconds, text exactly, booleans.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+enum Key {
+    Int(i128),
+    Float(u64),
+    Instant(i128),
+    Text(String),
+    Bool(bool),
+}
+
+fn number_key(n: Number) -> Key {
+    match n {
+        Number::Int(v) => Key::Int(v as i128),
+        Number::UInt(v) => Key::Int(v as i128),
+        Number::Float(f) if f.fract() == 0.0 && f.abs() < 1e30 => Key::Int(f as i128),
+        // -0.0 was caught above (its fraction is 0); NaNs are one value.
+        Number::Float(f) if f.is_nan() => Key::Float(f64::NAN.to_bits()),
+        Number::Float(f) => Key::Float(f.to_bits()),
+    }
+}
+
+/// Each row's key (`None` for nulls), or the error for a type no key is made of.
+fn keys(check: &Check, field: &str, array: &dyn Array) -> Result<Vec<Option<Key>>, CheckError> {
+    if let Some(numbers) = Numbers::of(array) {
+        return Ok((0..array.len())
+            .map(|i| numbers.get(i).map(number_key))
+            .collect());
+    }
+    if let Some(instants) = Instants::of(array) {
+        return Ok((0..array.len())
+            .map(|i| instants.get(i).map(Key::Instant))
+            .collect());
+    }
+    if let DataType::Boolean = array.data_type() {
+        return Ok(array
+            .as_boolean()
+            .iter()
+            .map(|v| v.map(Key::Bool))
+            .collect());
+    }
+    let mut out = Vec::with_capacity(array.len());
+    if for_each_text(array, |v| out.push(v.map(|s| Key::Text(s.to_owned())))) {
+        return Ok(out);
+    }
+    Err(CheckError::UnsupportedType {
+        check: check.label(),
+        field: field.into(),
+        data_type: array.data_type().to_string(),
+        needs: "numbers, dates, timestamps, text or booleans".into(),
+    })
+}
+
+/// The distinct non-null values of another container's field.
+#[derive(Debug, Default)]
+pub struct ValueSet {
+    values: HashSet<Key>,
+}
+
+impl ValueSet {
+    /// Add a batch's values of `field` (of the check that needs the set).
+    pub fn add(&mut self, check: &Check, field: &str, array: &dyn Array) -> Result<(), CheckError> {
+        self.values
+            .extend(keys(check, field, array)?.into_iter().flatten());
+        if self.values.len() > MAX_REFERENCE_VALUES {
+            return Err(CheckError::Parameter {
+                check: check.label(),
+                parameter: "field",
+                reason: format!(
+                    "has more than {MAX_REFERENCE_VALUES} distinct values, more than a scan \
+                     holds in memory; check a narrower field or filter the reference"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fold in the values of another part of the container.
+    pub fn merge(&mut self, other: ValueSet) {
+        self.values.extend(other.values);
+    }
+
+    /// How many distinct values it holds.
+    pub fn len(&self) -> usize {
+        self.values.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.values.is_empty()
+    }
+
+    /// The rows of `batch` failing `check` (`exists_in`: a value not in the set;
+    /// `not_exists_in`: a value in it). Nulls never fail.
+    pub fn failing_rows(
+        &self,
+        check: &Check,
+        batch: &RecordBatch,
+    ) -> Result<BooleanArray, CheckError> {
+        let absent_fails = match &check.rule {
+            Rule::ExistsIn { .. } => true,
+            Rule::NotExistsIn { .. } => false,
+            _ => {
+                return Err(CheckError::WrongEvaluation {
+                    check: check.label(),
+                    rule: check.rule.name(),
+                    kind: "not a lookup rule",
+                    with: "its own evaluation",
+                });
+            }
+        };
+        if check.fields.is_empty() {
+            return Err(CheckError::FieldCount {
+                check: check.label(),
+                needs: "at least one field",
+                found: 0,
+            });
+        }
+        let mut failing = vec![false; batch.num_rows()];
+        for field in &check.fields {
+            let array = super::row::column(check, batch, field)?;
+            for (row, key) in keys(check, field, array.as_ref())?.into_iter().enumerate() {
+                if let Some(key) = key {
+                    failing[row] |= self.values.contains(&key) != absent_fails;
+                }
+            }
+        }
+        Ok(BooleanArray::from(failing))
+    }
+}
+
+/// The SQL aggregates `aggregation_comparison` takes: `SUM`, `AVG`, `MIN`, `MAX` or `COUNT`
+/// of a SQL expression (`COUNT(*)` counts rows), kept as a running state.
+#[derive(Debug, Clone)]
+pub struct SqlAggregate {
+    function: Function,
+    /// `None` for `COUNT(*)`.
+    expression: Option<SqlExpression>,
+    rows: u64,
+    count: u64,
+    sum: f64,
+    min: f64,
+    max: f64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Function {
+    Sum,
+    Avg,
+    Min,
+    Max,
+    Count,
+}
+
+impl SqlAggregate {
+    /// Compile `sql` (`SUM(amount * 2)`) against a container's schema.
+    pub fn compile(check: &Check, sql: &str, schema: &Schema) -> Result<Self, CheckError> {
+        let bad = |reason: &str| CheckError::Expression {
+            check: check.label(),
+            expression: sql.into(),
+            reason: format!(
+                "{reason}; write SUM, AVG, MIN, MAX or COUNT of an expression, e.g. SUM(amount) \
+                 or COUNT(*)"
+            ),
+        };
+        let text = sql.trim();
+        let (name, rest) = text
+            .split_once('(')
+            .ok_or_else(|| bad("is not an aggregate"))?;
+        let inner = rest
+            .strip_suffix(')')
+            .ok_or_else(|| bad("does not end with `)`"))?
+            .trim();
+        let function = match name.trim().to_ascii_uppercase().as_str() {
+            "SUM" => Function::Sum,
+            "AVG" => Function::Avg,
+            "MIN" => Function::Min,
+            "MAX" => Function::Max,
+            "COUNT" => Function::Count,
+            other => return Err(bad(&format!("`{other}` is not a supported aggregate"))),
+        };
+        let expression = match (function, inner) {
+            (Function::Count, "*") => None,
+            (_, "*") => return Err(bad("only COUNT takes `*`")),
+            _ => Some(SqlExpression::compile(check, inner, schema)?),
+        };
+        Ok(SqlAggregate {
+            function,
+            expression,
+            rows: 0,
+            count: 0,
+            sum: 0.0,
+            min: f64::INFINITY,
+            max: f64::NEG_INFINITY,
+        })
+    }
+
+    /// Add a batch.
+    pub fn update(&mut self, check: &Check, batch: &RecordBatch) -> Result<(), CheckError> {
+        self.rows += batch.num_rows() as u64;
+        let Some(expression) = &self.expression else {
+            return Ok(());
+        };
+        let values: ArrayRef = expression.evaluate(batch)?;
+        let values = cast(&values, &DataType::Float64).map_err(|e| CheckError::Expression {
+            check: check.label(),
+            expression: expression.sql().into(),
+            reason: format!("gives {} values, not numbers ({e})", values.data_type()),
+        })?;
+        for value in values.as_primitive::<Float64Type>().iter().flatten() {
+            self.count += 1;
+            self.sum += value;
+            self.min = self.min.min(value);
+            self.max = self.max.max(value);
+        }
+        Ok(())
+    }
+
+    /// Fold in the state over other rows of the container.
+    pub fn merge(&mut self, other: &SqlAggregate) {
+        self.rows += other.rows;
+        self.count += other.count;
+        self.sum += other.sum;
+        self.min = self.min.min(other.min);
+        self.max = self.max.max(other.max);
+    }
+
+    /// The aggregate's value; `None` (SQL's NULL) for SUM, AVG, MIN and MAX of no values.
+    pub fn value(&self) -> Option<f64> {
+        match (self.function, self.count) {
+            (Function::Count, _) if self.expression.is_none() => Some(self.rows as f64),
+            (Function::Count, count) => Some(count as f64),
+            (_, 0) => None,
+            (Function::Sum, _) => Some(self.sum),
+            (Function::Avg, count) => Some(self.sum / count as f64),
+            (Function::Min, _) => Some(self.min),
+            (Function::Max, _) => Some(self.max),
+        }
+    }
+}
+
+/// Whether `value` compares with `reference` as `comparison` asks, and the message.
+pub fn judge_comparison(
+    expression: &str,
+    value: Option<f64>,
+    comparison: Comparison,
+    ref_expression: &str,
+    reference: Option<f64>,
+) -> (bool, String) {
+    let shown = |v: Option<f64>| v.map_or("NULL".to_owned(), |v| v.to_string());
+    let (symbol, holds) = match (value, reference) {
+        (Some(a), Some(b)) => match comparison {
+            Comparison::Eq => ("=", a == b),
+            Comparison::Lt => ("<", a < b),
+            Comparison::Lte => ("<=", a <= b),
+            Comparison::Gt => (">", a > b),
+            Comparison::Gte => (">=", a >= b),
+        },
+        _ => ("compared with", false),
+    };
+    let verdict = if holds { "holds" } else { "does not hold" };
+    (
+        holds,
+        format!(
+            "{expression} = {} {symbol} {ref_expression} = {} {verdict}",
+            shown(value),
+            shown(reference)
+        ),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use arrow::array::{Float64Array, Int32Array, Int64Array, StringArray};
+
+    use super::*;
+    use crate::checks::testing::{batch, check};
+
+    fn exists_in(fields: &[&str]) -> Check {
+        let rule = Rule::ExistsIn {
+            container: "customers".into(),
+            field: "id".into(),
+            datastore: None,
+        };
+        check(rule, fields)
+    }
+
+    fn set_of(check: &Check, array: &dyn Array) -> ValueSet {
+        let mut set = ValueSet::default();
+        set.add(check, "id", array).expect("keys");
+        set
+    }
+
+    #[test]
+    fn exists_in_fails_exactly_the_values_missing_from_the_other_field() {
+        let check = exists_in(&["customer"]);
+        // The reference is Int32; the checked field Int64 and floats: numbers match by value.
+        let mut set = set_of(
+            &check,
+            &Int32Array::from(vec![Some(1), Some(2), None, Some(3)]),
+        );
+        set.merge(set_of(&check, &Int32Array::from(vec![Some(7)])));
+        assert_eq!(set.len(), 4);
+        let orders = batch(vec![(
+            "customer",
+            Arc::new(Int64Array::from(vec![
+                Some(1),
+                Some(9),
+                None,
+                Some(7),
+                Some(4),
+            ])) as _,
+        )]);
+        let failing = set.failing_rows(&check, &orders).expect("evaluates");
+        assert_eq!(
+            failing,
+            BooleanArray::from(vec![false, true, false, false, true])
+        );
+        let floats = batch(vec![(
+            "customer",
+            Arc::new(Float64Array::from(vec![1.0, 2.5, -0.0, 3.0])) as _,
+        )]);
+        let failing = set.failing_rows(&check, &floats).expect("evaluates");
+        assert_eq!(failing, BooleanArray::from(vec![false, true, true, false]));
+        // The clean copy.
+        let clean = batch(vec![(
+            "customer",
+            Arc::new(Int64Array::from(vec![Some(3), None, Some(7)])) as _,
+        )]);
+        assert_eq!(set.failing_rows(&check, &clean).unwrap().true_count(), 0);
+    }
+
+    #[test]
+    fn not_exists_in_fails_the_values_found_and_text_matches_exactly() {
+        let rule = Rule::NotExistsIn {
+            container: "blocked".into(),
+            field: "id".into(),
+            datastore: Some("crm".into()),
+        };
+        let check = check(rule, &["email"]);
+        let set = set_of(&check, &StringArray::from(vec!["a@x.com", "", "B@x.com"]));
+        let emails = batch(vec![(
+            "email",
+            Arc::new(StringArray::from(vec![
+                Some("a@x.com"),
+                Some("b@x.com"),
+                Some(""),
+                None,
+                Some("A@x.com "),
+            ])) as _,
+        )]);
+        let failing = set.failing_rows(&check, &emails).expect("evaluates");
+        assert_eq!(
+            failing,
+            BooleanArray::from(vec![true, false, true, false, false])
+        );
+        assert_eq!(
+            check.rule.reference().unwrap().datastore.as_deref(),
+            Some("crm")
+        );
+    }
+
+    #[test]
+    fn a_reference_of_a_type_without_keys_is_an_error_naming_the_field() {
+        let check = exists_in(&["v"]);
+        let list = arrow::array::ListArray::from_iter_primitive::<arrow::datatypes::Int32Type, _, _>(
+            vec![Some(vec![Some(1)])],
+        );
+        let error = ValueSet::default().add(&check, "id", &list).unwrap_err();
+        assert!(
+            matches!(error, CheckError::UnsupportedType { .. }),
+            "{error}"
+        );
+    }
+
+    fn aggregate(sql: &str, batches: &[RecordBatch]) -> Option<f64> {
+        let rule = Rule::AggregationComparison {
+            expression: sql.into(),
+            comparison: Comparison::Eq,
+            ref_container: "other".into(),
+            ref_expression: sql.into(),
+            ref_datastore: None,
+        };
+        let check = check(rule, &[]);
+        let mut total: Option<SqlAggregate> = None;
+        for data in batches {
+            let mut part = SqlAggregate::compile(&check, sql, &data.schema()).expect("compiles");
+            part.update(&check, data).expect("evaluates");
+            match &mut total {
+                Some(total) => total.merge(&part),
+                None => total = Some(part),
+            }
+        }
+        total.and_then(|t| t.value())
+    }
+
+    #[test]
+    fn sql_aggregates_merge_across_batches_and_null_when_empty() {
+        let amounts = |values: Vec<Option<i64>>| {
+            batch(vec![("amount", Arc::new(Int64Array::from(values)) as _)])
+        };
+        let parts = [
+            amounts(vec![Some(2), None, Some(5)]),
+            amounts(vec![Some(-1)]),
+        ];
+        assert_eq!(aggregate("SUM(amount)", &parts), Some(6.0));
+        assert_eq!(aggregate("sum(amount * 2)", &parts), Some(12.0));
+        assert_eq!(aggregate("AVG(amount)", &parts), Some(2.0));
+        assert_eq!(aggregate("MIN(amount)", &parts), Some(-1.0));
+        assert_eq!(aggregate("MAX(amount)", &parts), Some(5.0));
+        assert_eq!(aggregate("COUNT(amount)", &parts), Some(3.0));
+        assert_eq!(aggregate("COUNT(*)", &parts), Some(4.0));
+        let nulls = [amounts(vec![None, None])];
+        assert_eq!(aggregate("SUM(amount)", &nulls), None);
+        assert_eq!(aggregate("COUNT(*)", &nulls), Some(2.0));
+    }
+
+    #[test]
+    fn unsupported_aggregates_say_what_is_supported() {
+        let data = batch(vec![("amount", Arc::new(Int64Array::from(vec![1])) as _)]);
+        let check = exists_in(&[]);
+        for sql in ["MEDIAN(amount)", "amount", "SUM(amount", "SUM(*)"] {
+            let error = SqlAggregate::compile(&check, sql, &data.schema()).unwrap_err();
+            assert!(
+                error.to_string().contains("SUM, AVG, MIN, MAX or COUNT"),
+                "{sql}: {error}"
+            );
+        }
+    }
+
+    #[test]
+    fn comparisons_hold_or_not_and_null_never_holds() {
+        let (holds, message) =
+            judge_comparison("SUM(a)", Some(5.0), Comparison::Lte, "SUM(b)", Some(5.0));
+        assert!(holds, "{message}");
+        assert_eq!(message, "SUM(a) = 5 <= SUM(b) = 5 holds");
+        let (holds, _) = judge_comparison("x", Some(6.0), Comparison::Lt, "y", Some(5.0));
+        assert!(!holds);
+        let (holds, message) = judge_comparison("x", None, Comparison::Eq, "y", Some(0.0));
+        assert!(!holds);
+        assert!(message.contains("NULL"), "{message}");
+    }
+}
