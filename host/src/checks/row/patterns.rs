@@ -21,8 +21,10 @@ use crate::checks::CheckError;
 use crate::checks::rule::Rule;
 use crate::checks::values::text_failures;
 
+/// Only tested with `is_match`, so one local-part character before the `@` is as good as
+/// all of them (`x+@` is found exactly where `x@` is), and twice as fast to search for.
 static EMAIL: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)[a-z0-9._%+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}").expect("valid")
+    Regex::new(r"(?i)[a-z0-9._%+-]@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}").expect("valid")
 });
 static URL: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r"(?i)\bhttps?://[a-z0-9-]+(?:\.[a-z0-9-]+)*(?::\d+)?(?:[/?#]\S*)?").expect("valid")

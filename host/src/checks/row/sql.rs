@@ -8,11 +8,15 @@
 //! - `metric` fails the rows whose number is below `min` or above `max` (both included);
 //!   NULL passes, NaN fails.
 //!
-//! The expression is compiled for each batch, with `now()` the moment of the check.
+//! The expression is compiled once per thread, schema and moment of the check (`now()`), and
+//! kept for the batches that follow.
+
+use std::cell::RefCell;
+use std::sync::Arc;
 
 use arrow::array::{ArrayRef, BooleanArray};
 use arrow::compute::not;
-use arrow::datatypes::Schema;
+use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 use chrono::DateTime;
 
@@ -101,21 +105,48 @@ fn metric_failures(
         .into())
 }
 
+/// Compiled expressions a thread keeps: a scan's worker evaluates the same few expressions on
+/// batch after batch of one schema. Compiling costs 0.2–0.35 ms; over 5 M rows in 8 k-row
+/// batches that is 0.2 s per expression, which the cache saves.
+const CACHED: usize = 16;
+
+type Compiled = (String, SchemaRef, i64, SqlExpression);
+
+thread_local! {
+    static COMPILED: RefCell<Vec<Compiled>> = const { RefCell::new(Vec::new()) };
+}
+
 /// `sql` compiled for `check` over batches of `schema`, with `now()` the moment of the check.
-/// Compiling takes about 0.2–0.35 ms in a debug build (see the expression tests' `cost`),
-/// too little to keep compiled expressions between batches.
 fn compiled(
     check: &Check,
     sql: &str,
-    schema: &Schema,
+    schema: &SchemaRef,
     now_micros: i64,
 ) -> Result<SqlExpression, CheckError> {
+    let same = |(text, known, at, _): &&Compiled| {
+        text == sql && *at == now_micros && (Arc::ptr_eq(known, schema) || known == schema)
+    };
+    if let Some((.., expression)) = COMPILED.with_borrow(|cache| cache.iter().find(same).cloned()) {
+        return Ok(expression);
+    }
     let now = DateTime::from_timestamp_micros(now_micros).ok_or_else(|| CheckError::Parameter {
         check: check.label(),
         parameter: "now",
         reason: format!("{now_micros} µs is not a representable moment"),
     })?;
-    SqlExpression::compile_at(check, sql, schema, now)
+    let expression = SqlExpression::compile_at(check, sql, schema, now)?;
+    COMPILED.with_borrow_mut(|cache| {
+        if cache.len() == CACHED {
+            cache.remove(0);
+        }
+        cache.push((
+            sql.to_owned(),
+            schema.clone(),
+            now_micros,
+            expression.clone(),
+        ));
+    });
+    Ok(expression)
 }
 
 #[cfg(test)]
