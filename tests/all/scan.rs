@@ -447,6 +447,21 @@ fn checks_against_other_containers_and_datastores_find_exactly_the_orphans() {
         "email\nkofi.dubois1@example.com\nrosa.müller2@example.com\nnobody@example.com\n",
     )
     .unwrap();
+    // An archived copy of the customers: customer 5 moved city, customer 120 is not there.
+    let customers = std::fs::read_to_string(dir.join("data/customers.csv")).unwrap();
+    let copy: Vec<String> = customers
+        .lines()
+        .filter(|line| !line.starts_with("120,"))
+        .map(|line| match line.starts_with("5,") {
+            true => {
+                let mut fields: Vec<&str> = line.split(',').collect();
+                fields[3] = "Atlantis";
+                fields.join(",")
+            }
+            false => line.to_owned(),
+        })
+        .collect();
+    std::fs::write(dir.join("archive/customers.csv"), copy.join("\n") + "\n").unwrap();
     daemon.spawn();
 
     let checks = [
@@ -465,6 +480,9 @@ fn checks_against_other_containers_and_datastores_find_exactly_the_orphans() {
                         "ref_expression": "max(customer_id)"}}),
         json!({"container": "orders.csv", "fields": ["customer_id"],
                "rule": {"rule": "exists_in", "container": "gone.csv", "field": "id"}}),
+        json!({"container": "customers.csv",
+               "rule": {"rule": "data_diff", "ref_container": "customers.csv",
+                        "ref_datastore": "archive", "row_identifiers": ["customer_id"]}}),
     ];
     for check in checks {
         let mut body = check;
@@ -522,5 +540,21 @@ fn checks_against_other_containers_and_datastores_find_exactly_the_orphans() {
     assert_eq!(
         blocked,
         ["kofi.dubois1@example.com", "rosa.müller2@example.com"]
+    );
+    // The archived copy differs in exactly the two customers changed.
+    let diff = &customers[1];
+    assert_eq!(diff["passed"], false, "{diff}");
+    assert_eq!(diff["failed_rows"], 2, "{diff}");
+    let ids: Vec<&str> = diff["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["values"]["customer_id"].as_str().unwrap())
+        .collect();
+    assert_eq!(ids, ["5", "120"]);
+    let message = diff["message"].as_str().unwrap();
+    assert!(
+        message.contains("0 of its 119 rows are not here"),
+        "{message}"
     );
 }

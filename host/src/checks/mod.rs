@@ -9,9 +9,9 @@
 //!   batch, merged across partitions like a profile, and finished into an [`Outcome`];
 //! - **history rules** (`volumetric`) compare the container with its last scan
 //!   ([`judge_volume`]);
-//! - **reference rules** (`exists_in`, `not_exists_in`, `aggregation_comparison`) look at
-//!   another container, read first into a [`ValueSet`] or an [`SqlAggregate`];
-//! - `data_diff` is parsed and kept, but evaluating it is [`CheckError::NotYet`].
+//! - **reference rules** (`exists_in`, `not_exists_in`, `aggregation_comparison`,
+//!   `data_diff`) look at another container, read first into a [`ValueSet`], an
+//!   [`SqlAggregate`] or [`RowDigests`].
 //!
 //! [`infer`] proposes checks from a profile.
 //!
@@ -37,8 +37,8 @@ pub use params::{
     Comparison, FieldType, Interval, Number, Scalar, SchemaField, ValueType, VolumeComparison,
 };
 pub use reference::{
-    MAX_REFERENCE_VALUES, Reference, ReferenceData, ReferenceRead, Referenced, SqlAggregate,
-    ValueSet, judge_comparison,
+    MAX_REFERENCE_VALUES, Reference, ReferenceData, ReferenceRead, Referenced, RowDigests,
+    SqlAggregate, ValueSet, judge_comparison,
 };
 pub use rule::{Evaluation, Rule};
 

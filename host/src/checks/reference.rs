@@ -1,10 +1,13 @@
 //! Rules against a second container (possibly of another datastore): `exists_in` and
 //! `not_exists_in` look each value up in the set of another container's field values;
 //! `aggregation_comparison` compares a SQL aggregate of this container with one of the
-//! other. The scan reads the other container first, into a [`ValueSet`] or an
-//! [`SqlAggregate`]; the rule then runs over this container's batches like any other.
+//! other; `data_diff` matches each row with the other's by identifying fields and compares
+//! digests of their values. The scan reads the other container first, into a [`ValueSet`],
+//! an [`SqlAggregate`] or [`RowDigests`]; the rule then runs over this container's batches
+//! like any other.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::{Array, ArrayRef, AsArray, BooleanArray};
@@ -12,6 +15,7 @@ use arrow::compute::cast;
 use arrow::datatypes::{DataType, Float64Type, Schema};
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::params::{Comparison, Number};
 use super::values::{Instants, Numbers, for_each_text};
@@ -38,6 +42,14 @@ pub enum ReferenceRead {
     Values(String),
     /// A SQL aggregate (`SUM(amount)`).
     Aggregate(String),
+    /// Each row's identifiers and a digest of the compared fields (all but the identifiers
+    /// when none are listed).
+    Rows {
+        /// The fields that identify a row.
+        identifiers: Vec<String>,
+        /// The fields compared.
+        fields: Vec<String>,
+    },
 }
 
 /// What was read from another container.
@@ -47,6 +59,8 @@ pub enum Referenced {
     Values(ValueSet),
     /// An aggregate's value (`None`: SQL's NULL).
     Aggregate(Option<f64>),
+    /// Row digests by identifiers.
+    Rows(RowDigests),
 }
 
 /// The other containers a scan read, by what was read from them; an error says why one
@@ -95,6 +109,32 @@ impl Rule {
             _ => None,
         }
     }
+
+    /// The reference of a `data_diff` check, which also depends on the check's fields.
+    pub fn row_reference(check: &Check) -> Option<Reference> {
+        match &check.rule {
+            Rule::DataDiff {
+                ref_container,
+                row_identifiers,
+                ref_datastore,
+            } => Some(Reference {
+                datastore: ref_datastore.clone(),
+                container: ref_container.clone(),
+                read: ReferenceRead::Rows {
+                    identifiers: row_identifiers.clone(),
+                    fields: check.fields.clone(),
+                },
+            }),
+            _ => None,
+        }
+    }
+}
+
+impl Check {
+    /// What the check needs read from another container, if anything.
+    pub fn reference(&self) -> Option<Reference> {
+        Rule::row_reference(self).or_else(|| self.rule.reference())
+    }
 }
 
 /// A value as a set keeps it: numbers by value (`3` and `3.0` are one), instants in
@@ -106,6 +146,33 @@ enum Key {
     Instant(i128),
     Text(String),
     Bool(bool),
+}
+
+impl Key {
+    /// The key's bytes, tagged by kind, for a digest.
+    fn encode(key: Option<&Key>, out: &mut Vec<u8>) {
+        match key {
+            None => out.push(0),
+            Some(Key::Int(v)) => {
+                out.push(1);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Some(Key::Float(v)) => {
+                out.push(2);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Some(Key::Instant(v)) => {
+                out.push(3);
+                out.extend_from_slice(&v.to_le_bytes());
+            }
+            Some(Key::Text(v)) => {
+                out.push(4);
+                out.extend_from_slice(&(v.len() as u64).to_le_bytes());
+                out.extend_from_slice(v.as_bytes());
+            }
+            Some(Key::Bool(v)) => out.extend_from_slice(&[5, u8::from(*v)]),
+        }
+    }
 }
 
 fn number_key(n: Number) -> Key {
@@ -225,6 +292,148 @@ impl ValueSet {
             }
         }
         Ok(BooleanArray::from(failing))
+    }
+}
+
+/// Each row of a batch as (identifiers' digest, compared values' digest); `None` for a row
+/// with a null identifier, which matches nothing.
+fn digests(
+    check: &Check,
+    batch: &RecordBatch,
+    identifiers: &[String],
+    fields: &[String],
+) -> Result<Vec<Option<(u128, u64)>>, CheckError> {
+    let columns = |names: &[String]| {
+        names
+            .iter()
+            .map(|name| {
+                keys(
+                    check,
+                    name,
+                    super::row::column(check, batch, name)?.as_ref(),
+                )
+            })
+            .collect::<Result<Vec<_>, _>>()
+    };
+    let ids = columns(identifiers)?;
+    let values = columns(fields)?;
+    let mut buffer = Vec::new();
+    Ok((0..batch.num_rows())
+        .map(|row| {
+            buffer.clear();
+            for column in &ids {
+                Key::encode(Some(column[row].as_ref()?), &mut buffer);
+            }
+            let id = xxhash_rust::xxh3::xxh3_128(&buffer);
+            buffer.clear();
+            for column in &values {
+                Key::encode(column[row].as_ref(), &mut buffer);
+            }
+            Some((id, xxhash_rust::xxh3::xxh3_64(&buffer)))
+        })
+        .collect())
+}
+
+/// Another container's rows for `data_diff`: a digest of each row's compared values by a
+/// digest of its identifiers (128 bits: a collision is not a practical worry), in memory,
+/// at most [`MAX_REFERENCE_VALUES`] rows.
+#[derive(Debug, Default)]
+pub struct RowDigests {
+    /// The fields compared.
+    pub fields: Vec<String>,
+    rows: HashMap<u128, u64, Xxh3DefaultBuilder>,
+    /// Rows whose identifiers another row had already (the first one is kept).
+    pub repeated: u64,
+}
+
+impl RowDigests {
+    /// An empty set comparing `fields`.
+    pub fn new(fields: Vec<String>) -> Self {
+        RowDigests {
+            fields,
+            ..RowDigests::default()
+        }
+    }
+
+    /// Add a batch of the other container.
+    pub fn add(
+        &mut self,
+        check: &Check,
+        batch: &RecordBatch,
+        identifiers: &[String],
+    ) -> Result<(), CheckError> {
+        for (id, digest) in digests(check, batch, identifiers, &self.fields)?
+            .into_iter()
+            .flatten()
+        {
+            match self.rows.entry(id) {
+                Entry::Occupied(_) => self.repeated += 1,
+                Entry::Vacant(entry) => {
+                    entry.insert(digest);
+                }
+            }
+        }
+        if self.rows.len() > MAX_REFERENCE_VALUES {
+            return Err(CheckError::Parameter {
+                check: check.label(),
+                parameter: "ref_container",
+                reason: format!(
+                    "has more than {MAX_REFERENCE_VALUES} rows, more than a scan holds in memory"
+                ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Fold in the rows of a later part of the container.
+    pub fn merge(&mut self, other: RowDigests) {
+        for (id, digest) in other.rows {
+            match self.rows.entry(id) {
+                Entry::Occupied(_) => self.repeated += 1,
+                Entry::Vacant(entry) => {
+                    entry.insert(digest);
+                }
+            }
+        }
+        self.repeated += other.repeated;
+    }
+
+    /// How many rows it holds.
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Whether it holds none.
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    /// The rows of `batch` that differ (no row with their identifiers, or other values),
+    /// and the identifiers of every row, to count the other's rows missing here.
+    pub fn failing_rows(
+        &self,
+        check: &Check,
+        batch: &RecordBatch,
+        identifiers: &[String],
+        seen: &mut HashSet<u128, Xxh3DefaultBuilder>,
+    ) -> Result<BooleanArray, CheckError> {
+        let rows = digests(check, batch, identifiers, &self.fields)?;
+        Ok(rows
+            .into_iter()
+            .map(|row| match row {
+                None => true,
+                Some((id, digest)) => {
+                    seen.insert(id);
+                    self.rows.get(&id) != Some(&digest)
+                }
+            })
+            .collect::<Vec<bool>>()
+            .into())
+    }
+
+    /// The other's rows whose identifiers are not among `seen`.
+    pub fn missing(&self, seen: &HashSet<u128, Xxh3DefaultBuilder>) -> usize {
+        self.rows.keys().filter(|id| !seen.contains(id)).count()
     }
 }
 
@@ -472,6 +681,63 @@ mod tests {
             matches!(error, CheckError::UnsupportedType { .. }),
             "{error}"
         );
+    }
+
+    #[test]
+    fn data_diff_fails_rows_that_differ_or_are_missing_and_counts_the_others_missing() {
+        let rule = Rule::DataDiff {
+            ref_container: "copy".into(),
+            row_identifiers: vec!["id".into()],
+            ref_datastore: None,
+        };
+        let check = check(rule, &["name", "amount"]);
+        let identifiers = ["id".to_owned()];
+        let table = |ids: Vec<Option<i64>>, names: Vec<&str>, amounts: Vec<f64>| {
+            batch(vec![
+                ("id", Arc::new(Int64Array::from(ids)) as _),
+                ("name", Arc::new(StringArray::from(names)) as _),
+                ("amount", Arc::new(Float64Array::from(amounts)) as _),
+            ])
+        };
+        let mut other = RowDigests::new(vec!["name".into(), "amount".into()]);
+        let first = table(vec![Some(1), Some(2)], vec!["a", "b"], vec![1.0, 2.0]);
+        other.add(&check, &first, &identifiers).expect("digests");
+        let mut rest = RowDigests::new(other.fields.clone());
+        let second = table(
+            vec![Some(3), Some(4), Some(4)],
+            vec!["c", "d", "x"],
+            vec![3.0, 4.0, 9.0],
+        );
+        rest.add(&check, &second, &identifiers).expect("digests");
+        other.merge(rest);
+        assert_eq!((other.len(), other.repeated), (4, 1));
+
+        let mut seen = HashSet::default();
+        let mine = table(
+            vec![Some(1), Some(2), Some(3), Some(5), None],
+            vec!["a", "B", "c", "e", "a"],
+            vec![1.0, 2.0, 3.0, 5.0, 1.0],
+        );
+        let failing = other
+            .failing_rows(&check, &mine, &identifiers, &mut seen)
+            .expect("compares");
+        // Row 2 differs in case, row 4 is not in the other, row 5 has no identifier.
+        assert_eq!(
+            failing,
+            BooleanArray::from(vec![false, true, false, true, true])
+        );
+        assert_eq!(other.missing(&seen), 1, "id 4 is not here");
+        // The clean copy: every row matches and none is missing.
+        let mut seen = HashSet::default();
+        let copy = table(
+            vec![Some(4), Some(3), Some(2), Some(1)],
+            vec!["d", "c", "b", "a"],
+            vec![4.0, 3.0, 2.0, 1.0],
+        );
+        let failing = other
+            .failing_rows(&check, &copy, &identifiers, &mut seen)
+            .unwrap();
+        assert_eq!((failing.true_count(), other.missing(&seen)), (0, 0));
     }
 
     fn aggregate(sql: &str, batches: &[RecordBatch]) -> Option<f64> {

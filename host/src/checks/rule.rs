@@ -266,12 +266,17 @@ pub enum Rule {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         ref_datastore: Option<String>,
     },
-    /// The rows equal another container's, matched by identifying fields.
+    /// The rows equal another container's, matched by identifying fields: the check's
+    /// `fields` (all of the other container's fields but the identifiers, when none are
+    /// listed) hold the same values in both.
     DataDiff {
         /// The other container.
         ref_container: String,
         /// The fields that identify a row in both.
         row_identifiers: Vec<String>,
+        /// The other container's datastore, when not the check's own.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ref_datastore: Option<String>,
     },
     /// Rows satisfy a SQL boolean expression.
     SatisfiesExpression {
@@ -306,9 +311,10 @@ pub enum Evaluation {
     /// it (`volumetric`, with [`judge_volume`](super::judge_volume)).
     History,
     /// Against another container, read before the scan (`exists_in`, `not_exists_in`,
-    /// `aggregation_comparison`): see [`Rule::reference`].
+    /// `aggregation_comparison`, `data_diff`): see [`Rule::reference`].
     Reference,
-    /// Not built yet; says what it needs.
+    /// Not built yet; says what it needs. (Every rule of this version is built; a rule added
+    /// to the format before its evaluation would use it.)
     NotYet(&'static str),
 }
 
@@ -379,10 +385,10 @@ impl Rule {
             | MaxPartitionSize { .. }
             | TimeDistributionSize { .. } => Evaluation::Aggregate,
             Volumetric { .. } => Evaluation::History,
-            ExistsIn { .. } | NotExistsIn { .. } | AggregationComparison { .. } => {
-                Evaluation::Reference
-            }
-            DataDiff { .. } => Evaluation::NotYet("matching every row with another container's"),
+            ExistsIn { .. }
+            | NotExistsIn { .. }
+            | AggregationComparison { .. }
+            | DataDiff { .. } => Evaluation::Reference,
             SatisfiesExpression { .. } | Metric { .. } => Evaluation::Row,
             AfterDateTime { .. }
             | BeforeDateTime { .. }

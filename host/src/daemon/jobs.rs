@@ -360,17 +360,11 @@ impl Jobs {
     /// The job's datastore with the plugin version serving now, which the job keeps; the
     /// job is marked running on it.
     fn datastore(&self, job: &JobRecord) -> Result<Datastore> {
-        let config = self.config.configured(&job.datastore)?;
-        let plugin = self
-            .registry
-            .get(&config.plugin)
-            .ok_or_else(|| Error::PluginNotLoaded {
-                name: config.plugin.clone(),
-                dir: self.registry.dir().to_path_buf(),
-            })?;
+        let datastore = self.serving_datastore(&job.datastore)?;
+        let plugin = &datastore.plugin;
         self.store
             .start_job(job.id, plugin.label(), plugin.sha256())?;
-        Ok(configured_datastore(config, plugin, &self.config.base_dir))
+        Ok(datastore)
     }
 
     fn operate(

@@ -145,7 +145,7 @@ pub fn scan_and_record(
     let mut others = BTreeMap::new();
     let named = checks
         .iter()
-        .filter_map(|c| c.rule.reference().and_then(|r| r.datastore));
+        .filter_map(|c| c.reference().and_then(|r| r.datastore));
     for name in named {
         if others.contains_key(&name) {
             continue;

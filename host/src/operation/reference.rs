@@ -10,7 +10,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 use crate::checks::{
-    Check, Reference, ReferenceData, ReferenceRead, Referenced, SqlAggregate, ValueSet,
+    Check, Reference, ReferenceData, ReferenceRead, Referenced, RowDigests, SqlAggregate, ValueSet,
 };
 use crate::contract::Partition;
 use crate::runtime::DiscoveredContainer;
@@ -31,7 +31,7 @@ pub(super) fn read_references(
 ) -> ReferenceData {
     let mut wanted: BTreeMap<Reference, &Check> = BTreeMap::new();
     for check in checks {
-        if let Some(reference) = check.rule.reference() {
+        if let Some(reference) = check.reference() {
             wanted.entry(reference).or_insert(check);
         }
     }
@@ -68,7 +68,11 @@ fn read_one(
         parallelism,
         fields: match &reference.read {
             ReferenceRead::Values(field) => Some(vec![field.clone()]),
-            ReferenceRead::Aggregate(_) => None,
+            ReferenceRead::Rows {
+                identifiers,
+                fields,
+            } if !fields.is_empty() => Some(identifiers.iter().chain(fields).cloned().collect()),
+            ReferenceRead::Aggregate(_) | ReferenceRead::Rows { .. } => None,
         },
         limit: None,
         containers: Some(vec![reference.container.clone()]),
@@ -83,6 +87,7 @@ fn read_one(
     Ok(match state {
         Partial::Values(set) => Referenced::Values(set),
         Partial::Aggregate(aggregate) => Referenced::Aggregate(aggregate.value()),
+        Partial::Rows(digests) => Referenced::Rows(digests),
     })
 }
 
@@ -96,6 +101,7 @@ struct ReferenceFold<'a> {
 enum Partial {
     Values(ValueSet),
     Aggregate(Box<SqlAggregate>),
+    Rows(RowDigests),
 }
 
 fn invalid(e: crate::checks::CheckError) -> Error {
@@ -121,6 +127,20 @@ impl Fold for ReferenceFold<'_> {
             ReferenceRead::Aggregate(sql) => Partial::Aggregate(Box::new(
                 SqlAggregate::compile(self.check, sql, schema).map_err(invalid)?,
             )),
+            // No fields listed: every field of the other container but the identifiers.
+            ReferenceRead::Rows {
+                identifiers,
+                fields,
+            } => {
+                let fields = match fields.is_empty() {
+                    false => fields.clone(),
+                    true => (schema.fields().iter())
+                        .map(|f| f.name().clone())
+                        .filter(|name| !identifiers.contains(name))
+                        .collect(),
+                };
+                Partial::Rows(RowDigests::new(fields))
+            }
         })
     }
 
@@ -144,6 +164,9 @@ impl Fold for ReferenceFold<'_> {
             (Partial::Aggregate(aggregate), _) => {
                 aggregate.update(self.check, &batch).map_err(invalid)
             }
+            (Partial::Rows(digests), ReferenceRead::Rows { identifiers, .. }) => digests
+                .add(self.check, &batch, identifiers)
+                .map_err(invalid),
             _ => Err(Error::Internal(
                 "a reference state of the wrong kind".into(),
             )),
@@ -154,6 +177,7 @@ impl Fold for ReferenceFold<'_> {
         match (into, next) {
             (Partial::Values(mine), Partial::Values(theirs)) => mine.merge(theirs),
             (Partial::Aggregate(mine), Partial::Aggregate(theirs)) => mine.merge(&theirs),
+            (Partial::Rows(mine), Partial::Rows(theirs)) => mine.merge(theirs),
             _ => {}
         }
     }

@@ -3,12 +3,15 @@
 //! pass (every check sees each batch; nothing is read twice), and merged with the states of
 //! the partitions after it, in order. [`ContainerScan::finish`] turns it into results.
 
+use std::collections::HashSet;
 use std::sync::Arc;
 
 use arrow::array::BooleanArray;
 use arrow::compute::{and, filter_record_batch};
 use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
+
+use xxhash_rust::xxh3::Xxh3DefaultBuilder;
 
 use super::record::FailingRecord;
 use super::result::CheckResult;
@@ -48,6 +51,8 @@ enum Evaluator {
         failed: u64,
         records: Vec<FailingRecord>,
         lookup: Option<Arc<Referenced>>,
+        /// `data_diff`: the identifiers of the rows read here.
+        seen: Seen,
     },
     /// `aggregation_comparison`: this container's aggregate, and the other's value.
     Compare {
@@ -88,6 +93,7 @@ impl ContainerScan {
                         failed: 0,
                         records: Vec::new(),
                         lookup: None,
+                        seen: Seen::default(),
                     },
                     Evaluation::Reference => against(check, schema, references),
                     Evaluation::Aggregate => {
@@ -144,13 +150,16 @@ impl ContainerScan {
                         failed,
                         mut records,
                         lookup,
+                        mut seen,
                     },
                     Evaluator::Row {
                         failed: more,
                         records: later,
+                        seen: seen_later,
                         ..
                     },
                 ) => {
+                    seen.extend(seen_later);
                     let room = self.limits.max_records.saturating_sub(records.len());
                     records.extend(later.into_iter().take(room).map(|mut record| {
                         record.row += self.rows;
@@ -160,6 +169,7 @@ impl ContainerScan {
                         failed: failed + more,
                         records,
                         lookup,
+                        seen,
                     }
                 }
                 (
@@ -211,6 +221,23 @@ impl ContainerScan {
                         }
                         _ => result.broken(&mismatch(check)),
                     },
+                    Evaluator::Row {
+                        failed,
+                        records,
+                        lookup,
+                        seen,
+                    } if matches!(lookup.as_deref(), Some(Referenced::Rows(_))) => {
+                        let Some(Referenced::Rows(digests)) = lookup.as_deref() else {
+                            unreachable!("matched above")
+                        };
+                        let missing = digests.missing(&seen);
+                        let message = format!(
+                            "{failed} of {applied} rows differ from the other container's or are \
+                             not in it; {missing} of its {} rows are not here",
+                            digests.len()
+                        );
+                        result.judged(failed == 0 && missing == 0, failed, message, records)
+                    }
                     Evaluator::Row {
                         failed, records, ..
                     } => {
@@ -272,11 +299,18 @@ impl CheckState {
                 failed,
                 records,
                 lookup,
+                seen,
             } => {
-                let mut failing = match lookup.as_deref() {
-                    None => check.failing_rows(batch, limits.now_micros)?,
-                    Some(Referenced::Values(set)) => set.failing_rows(check, batch)?,
-                    Some(Referenced::Aggregate(_)) => return Err(mismatch(check)),
+                let mut failing = match (lookup.as_deref(), &check.rule) {
+                    (None, _) => check.failing_rows(batch, limits.now_micros)?,
+                    (Some(Referenced::Values(set)), _) => set.failing_rows(check, batch)?,
+                    (
+                        Some(Referenced::Rows(digests)),
+                        Rule::DataDiff {
+                            row_identifiers, ..
+                        },
+                    ) => digests.failing_rows(check, batch, row_identifiers, seen)?,
+                    _ => return Err(mismatch(check)),
                 };
                 if let Some(applies) = &applies {
                     failing = and(&failing, applies).map_err(|e| arrow_error(check, e))?;
@@ -314,10 +348,7 @@ impl CheckState {
 
 /// How a rule against another container starts: with what was read from it.
 fn against(check: &Check, schema: &Schema, references: &ReferenceData) -> Evaluator {
-    let read = check
-        .rule
-        .reference()
-        .and_then(|wanted| references.get(&wanted));
+    let read = check.reference().and_then(|wanted| references.get(&wanted));
     let data = match read {
         Some(Ok(data)) => data.clone(),
         Some(Err(reason)) => {
@@ -338,10 +369,11 @@ fn against(check: &Check, schema: &Schema, references: &ReferenceData) -> Evalua
                 Err(e) => Evaluator::Broken(e),
             }
         }
-        (_, Referenced::Values(_)) => Evaluator::Row {
+        (_, Referenced::Values(_) | Referenced::Rows(_)) => Evaluator::Row {
             failed: 0,
             records: Vec::new(),
             lookup: Some(data),
+            seen: Seen::default(),
         },
         _ => Evaluator::Broken(mismatch(check)),
     }
@@ -354,6 +386,9 @@ fn mismatch(check: &Check) -> CheckError {
         reason: "internal error: the scan read the wrong thing for it; please report it".into(),
     }
 }
+
+/// The identifiers of the rows a `data_diff` check has read.
+type Seen = HashSet<u128, Xxh3DefaultBuilder>;
 
 fn arrow_error(check: &Check, error: arrow::error::ArrowError) -> CheckError {
     CheckError::Arrow {

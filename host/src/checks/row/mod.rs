@@ -354,25 +354,17 @@ mod tests {
             ),
             "{history}"
         );
-        let not_yet = check(
+        let diff = check(
             Rule::DataDiff {
                 ref_container: "other".into(),
                 row_identifiers: vec!["n".into()],
+                ref_datastore: None,
             },
             &["n"],
         )
         .failing_rows(&data, 0)
         .unwrap_err();
-        assert!(
-            matches!(
-                not_yet,
-                CheckError::NotYet {
-                    rule: "data_diff",
-                    ..
-                }
-            ),
-            "{not_yet}"
-        );
+        assert!(matches!(diff, CheckError::WrongEvaluation { .. }), "{diff}");
         let reference = check(
             Rule::ExistsIn {
                 container: "other".into(),
