@@ -558,3 +558,56 @@ fn checks_against_other_containers_and_datastores_find_exactly_the_orphans() {
         "{message}"
     );
 }
+
+#[test]
+fn a_failed_unique_check_keeps_the_repeated_rows_as_records_across_partitions() {
+    // Small partitions: the CSV is split into many byte ranges, so the rows picked again
+    // after the scan are found by each partition's place.
+    let datastore = "[datastores.example]\nplugin = \"files\"\n\
+                     settings = { path = \"data\", partition_bytes = 40 }\n\
+                     grants = { directories = [\"data\"] }\n";
+    let daemon = DaemonProcess::prepare(&config(datastore), &["files"]);
+    let dir = daemon.dir.path();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let mut csv = String::from("id,name\n");
+    for i in 0..200 {
+        let id = match i {
+            57 => 3,
+            150 => 120,
+            _ => i,
+        };
+        csv.push_str(&format!("{id},name {i}\n"));
+    }
+    std::fs::write(dir.join("data/people.csv"), csv).unwrap();
+    std::fs::create_dir(dir.join("checks")).unwrap();
+    std::fs::write(
+        dir.join("checks/people.yaml"),
+        "datastore: example\nchecks:\n  - container: people.csv\n    fields: [id]\n    \
+         rule: {rule: unique}\n",
+    )
+    .unwrap();
+
+    let (code, scan) = scan_json(dir, &[]);
+    assert_eq!(code, 1, "{scan}");
+    assert!(scan["partitions"].as_u64().unwrap() > 4, "{scan}");
+    let unique = &scan["checks"][0];
+    assert_eq!(unique["failed_rows"], 4, "{unique}");
+    let records: Vec<(u64, String)> = unique["records"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let name = r["values"]["name"].as_str().unwrap().to_owned();
+            (r["row"].as_u64().unwrap(), name)
+        })
+        .collect();
+    assert_eq!(
+        records,
+        [
+            (3, "name 3".to_owned()),
+            (57, "name 57".to_owned()),
+            (120, "name 120".to_owned()),
+            (150, "name 150".to_owned())
+        ]
+    );
+}

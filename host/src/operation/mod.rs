@@ -4,6 +4,7 @@
 mod catalog;
 mod datastore;
 mod fold;
+mod pick;
 mod profile;
 mod progress;
 mod reference;

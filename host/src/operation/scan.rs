@@ -3,7 +3,7 @@
 //! it passes. A container that fails is reported with its error; a check that does not fit
 //! its container is reported in its result; the others go on.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 
 use arrow::datatypes::SchemaRef;
@@ -18,6 +18,7 @@ use crate::scan::{
 use crate::{Error, Result};
 
 use super::fold::{self, Fold, ReadScope};
+use super::pick::{Wanted, pick_records};
 use super::reference::read_references;
 use super::{Datastore, Progress};
 
@@ -108,30 +109,52 @@ pub fn scan(
         containers: None,
     };
     let folded = fold::read(datastore, &scope, &fold, progress)?;
+    let mut wanted = BTreeMap::new();
     let mut outcomes: Vec<ScanOutcome> = folded
         .into_iter()
         .map(|folded| {
             let name = folded.container.name.clone();
-            let result = folded.result.map(|(plan, state)| ContainerScanResult {
-                container: name.clone(),
-                rows: state.rows(),
-                partitions: folded.partitions as u64,
-                incremental: plan.incremental,
-                watermark: plan.watermark.clone(),
-                fields: plan
-                    .schema
-                    .fields()
-                    .iter()
-                    .map(|f| ScannedField {
-                        name: f.name().clone(),
-                        data_type: f.data_type().to_string(),
-                    })
-                    .collect(),
-                checks: state.finish(&plan.checks, history.get(&name).map(|last| last.rows)),
+            let result = folded.result.map(|(plan, state)| {
+                let offsets = state.partition_offsets();
+                let result = ContainerScanResult {
+                    container: name.clone(),
+                    rows: state.rows(),
+                    partitions: folded.partitions as u64,
+                    incremental: plan.incremental,
+                    watermark: plan.watermark.clone(),
+                    fields: (plan.schema.fields().iter())
+                        .map(|f| ScannedField {
+                            name: f.name().clone(),
+                            data_type: f.data_type().to_string(),
+                        })
+                        .collect(),
+                    checks: state.finish(&plan.checks, history.get(&name).map(|last| last.rows)),
+                };
+                let rows: BTreeSet<u64> = (result.checks.iter())
+                    .flat_map(|c| c.unrecorded.iter().copied())
+                    .collect();
+                if !rows.is_empty() {
+                    wanted.insert(name.clone(), Wanted { offsets, rows });
+                }
+                result
             });
             ScanOutcome { name, result }
         })
         .collect();
+    let mut picked = pick_records(datastore, &wanted, options.parallelism, progress);
+    for outcome in &mut outcomes {
+        let (Ok(result), Some(records)) = (&mut outcome.result, picked.remove(&outcome.name))
+        else {
+            continue;
+        };
+        for check in &mut result.checks {
+            let rows = std::mem::take(&mut check.unrecorded);
+            check.records = rows
+                .iter()
+                .filter_map(|row| records.get(row).cloned())
+                .collect();
+        }
+    }
     let found = lock(&fold.found).clone();
     let known = found.join(", ");
     for name in fold.checks.keys().filter(|name| !found.contains(name)) {
@@ -228,13 +251,16 @@ impl Fold for ScanFold<'_> {
         ))
     }
 
-    fn start(&self, plan: &Plan, _: &DiscoveredContainer, _: &Partition) -> Result<ContainerScan> {
-        Ok(ContainerScan::new(
-            &plan.checks,
-            &plan.schema,
-            self.limits,
-            &self.references,
-        ))
+    fn start(
+        &self,
+        plan: &Plan,
+        _: &DiscoveredContainer,
+        partition: &Partition,
+    ) -> Result<ContainerScan> {
+        let mut state =
+            ContainerScan::new(&plan.checks, &plan.schema, self.limits, &self.references);
+        state.begin_partition(&partition.id);
+        Ok(state)
     }
 
     fn update(&self, plan: &Plan, state: &mut ContainerScan, batch: RecordBatch) -> Result<()> {

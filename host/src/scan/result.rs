@@ -25,6 +25,10 @@ pub struct CheckResult {
     /// Why the check could not be evaluated, and what to change.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
+    /// Failing rows (by row number) whose records are still to be picked: those of a failed
+    /// `unique`, known only once every row was seen, are read again.
+    #[serde(skip)]
+    pub unrecorded: Vec<u64>,
 }
 
 impl CheckResult {
@@ -38,6 +42,7 @@ impl CheckResult {
             message: String::new(),
             records: Vec::new(),
             error: None,
+            unrecorded: Vec::new(),
         }
     }
 

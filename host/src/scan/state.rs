@@ -3,7 +3,7 @@
 //! pass (every check sees each batch; nothing is read twice), and merged with the states of
 //! the partitions after it, in order. [`ContainerScan::finish`] turns it into results.
 
-use std::collections::HashSet;
+use std::collections::{BTreeMap, HashSet};
 use std::sync::Arc;
 
 use arrow::array::BooleanArray;
@@ -32,6 +32,8 @@ pub struct ScanLimits {
 /// A scan's state over some of a container's rows.
 pub struct ContainerScan {
     rows: u64,
+    /// The partitions fed, in order, with their rows: where each starts in row numbers.
+    partitions: Vec<(String, u64)>,
     limits: ScanLimits,
     checks: Vec<CheckState>,
 }
@@ -118,6 +120,7 @@ impl ContainerScan {
             .collect();
         ContainerScan {
             rows: 0,
+            partitions: Vec::new(),
             limits,
             checks,
         }
@@ -128,6 +131,23 @@ impl ContainerScan {
         self.rows
     }
 
+    /// Start feeding the partition `id` (its rows are numbered after those fed before).
+    pub fn begin_partition(&mut self, id: &str) {
+        self.partitions.push((id.to_owned(), 0));
+    }
+
+    /// The row number each partition fed starts at, by partition id.
+    pub fn partition_offsets(&self) -> BTreeMap<String, u64> {
+        let mut offset = 0;
+        (self.partitions.iter())
+            .map(|(id, rows)| {
+                let start = offset;
+                offset += rows;
+                (id.clone(), start)
+            })
+            .collect()
+    }
+
     /// Feed the next batch to every check (`checks` as given to [`ContainerScan::new`]).
     pub fn update(&mut self, checks: &[Check], batch: &RecordBatch) {
         for (check, state) in checks.iter().zip(&mut self.checks) {
@@ -136,6 +156,9 @@ impl ContainerScan {
             }
         }
         self.rows += batch.num_rows() as u64;
+        if let Some((_, rows)) = self.partitions.last_mut() {
+            *rows += batch.num_rows() as u64;
+        }
     }
 
     /// Fold in the state of the rows that follow this state's.
@@ -191,11 +214,13 @@ impl ContainerScan {
             };
         }
         self.rows += next.rows;
+        self.partitions.extend(next.partitions);
     }
 
     /// Each check's result over every row fed. `previous_rows` is the row count of the
     /// container's last scan, which `volumetric` compares with.
     pub fn finish(self, checks: &[Check], previous_rows: Option<u64>) -> Vec<CheckResult> {
+        let max_records = self.limits.max_records;
         checks
             .iter()
             .zip(self.checks)
@@ -253,7 +278,14 @@ impl ContainerScan {
                     Evaluator::Aggregate(aggregate) => {
                         let outcome = aggregate.finish();
                         let failed = outcome.failing_rows.len() as u64;
-                        result.judged(outcome.passed, failed, outcome.message, Vec::new())
+                        let mut result =
+                            result.judged(outcome.passed, failed, outcome.message, Vec::new());
+                        // A filter renumbers the rows `unique` sees: no records then.
+                        if check.filter.is_none() {
+                            result.unrecorded =
+                                outcome.failing_rows.into_iter().take(max_records).collect();
+                        }
+                        result
                     }
                     Evaluator::History => match judge_volume(check, applied, previous_rows) {
                         Ok(outcome) => {

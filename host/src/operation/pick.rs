@@ -1,0 +1,154 @@
+//! Picking failing records after a scan: the rows a failed `unique` check reports are known
+//! only once every row was seen, when the batches are gone. The partitions that hold the
+//! first of them are read again and those rows kept as records. Files or tables that changed
+//! in between can give other rows; the records say which row numbers they are.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use arrow::datatypes::SchemaRef;
+use arrow::record_batch::RecordBatch;
+
+use crate::Result;
+use crate::contract::Partition;
+use crate::runtime::DiscoveredContainer;
+use crate::scan::FailingRecord;
+
+use super::fold::{self, Fold, ReadScope};
+use super::{Datastore, Progress};
+
+/// The rows wanted from one container: where each partition starts, and the row numbers.
+pub(super) struct Wanted {
+    /// Each partition's first row number, by partition id.
+    pub offsets: BTreeMap<String, u64>,
+    /// The rows to keep.
+    pub rows: BTreeSet<u64>,
+}
+
+/// Read the partitions holding the wanted rows again and return the rows as records, by
+/// container and row number. A container that cannot be read again gives none.
+pub(super) fn pick_records(
+    datastore: &Datastore,
+    wanted: &BTreeMap<String, Wanted>,
+    parallelism: usize,
+    progress: &Progress,
+) -> BTreeMap<String, BTreeMap<u64, FailingRecord>> {
+    if wanted.is_empty() {
+        return BTreeMap::new();
+    }
+    let span = tracing::info_span!("operation.pick_records", containers = wanted.len());
+    let _entered = span.enter();
+    let scope = ReadScope {
+        operation: "scan",
+        parallelism,
+        fields: None,
+        limit: None,
+        containers: Some(wanted.keys().cloned().collect()),
+    };
+    let fold = PickFold { wanted };
+    let folded = match fold::read(datastore, &scope, &fold, progress) {
+        Ok(folded) => folded,
+        Err(e) => {
+            tracing::warn!(error = %e, "the rows of failed unique checks could not be read again; their anomalies keep no records");
+            return BTreeMap::new();
+        }
+    };
+    folded
+        .into_iter()
+        .filter_map(|f| Some((f.container.name, f.result.ok()?.1.records)))
+        .collect()
+}
+
+/// Picking as a fold: each partition's wanted rows.
+struct PickFold<'a> {
+    wanted: &'a BTreeMap<String, Wanted>,
+}
+
+/// The rows picked from a partition, and where its next batch starts.
+struct Picked<'a> {
+    /// The container's wanted rows.
+    rows: Option<&'a BTreeSet<u64>>,
+    next_row: u64,
+    records: BTreeMap<u64, FailingRecord>,
+}
+
+impl<'a> Fold for PickFold<'a> {
+    type Plan = ();
+    type State = Picked<'a>;
+
+    fn wants(&self, container: &DiscoveredContainer) -> bool {
+        self.wanted.contains_key(&container.name)
+    }
+
+    fn plan(
+        &self,
+        container: &DiscoveredContainer,
+        _: &SchemaRef,
+        partitions: &mut Vec<Partition>,
+    ) -> Result<()> {
+        let Some(wanted) = self.wanted.get(&container.name) else {
+            partitions.clear();
+            return Ok(());
+        };
+        // Only the partitions whose rows include a wanted one.
+        let mut starts: Vec<(u64, &str)> = wanted
+            .offsets
+            .iter()
+            .map(|(id, start)| (*start, id.as_str()))
+            .collect();
+        starts.sort();
+        let holding: BTreeSet<&str> = wanted
+            .rows
+            .iter()
+            .filter_map(|row| {
+                starts
+                    .iter()
+                    .rev()
+                    .find(|(start, _)| start <= row)
+                    .map(|(_, id)| *id)
+            })
+            .collect();
+        partitions.retain(|p| holding.contains(p.id.as_str()));
+        Ok(())
+    }
+
+    fn empty(&self, _: &(), _: &DiscoveredContainer) -> Result<Picked<'a>> {
+        Ok(Picked {
+            rows: None,
+            next_row: 0,
+            records: BTreeMap::new(),
+        })
+    }
+
+    fn start(
+        &self,
+        _: &(),
+        container: &DiscoveredContainer,
+        partition: &Partition,
+    ) -> Result<Picked<'a>> {
+        let wanted = self.wanted.get(&container.name);
+        Ok(Picked {
+            rows: wanted.map(|w| &w.rows),
+            // A partition not seen by the scan (it appeared since) picks nothing.
+            next_row: (wanted.and_then(|w| w.offsets.get(&partition.id).copied()))
+                .unwrap_or(u64::MAX),
+            records: BTreeMap::new(),
+        })
+    }
+
+    fn update(&self, _: &(), state: &mut Picked<'a>, batch: RecordBatch) -> Result<()> {
+        let first = state.next_row;
+        state.next_row = first.saturating_add(batch.num_rows() as u64);
+        if let Some(rows) = state.rows {
+            for row in rows.range(first..state.next_row) {
+                let index = (row - first) as usize;
+                let record = FailingRecord::from_batch(&batch, index, first);
+                state.records.insert(*row, record);
+            }
+        }
+        Ok(())
+    }
+
+    fn merge(&self, _: &(), into: &mut Picked<'a>, next: Picked<'a>) {
+        into.records.extend(next.records);
+    }
+}
