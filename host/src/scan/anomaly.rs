@@ -10,7 +10,6 @@ use serde::{Deserialize, Serialize};
 
 use super::record::FailingRecord;
 use super::result::{ContainerScanResult, ScannedField};
-use super::state::percent;
 
 /// Above this share of its rows failing, a row check's anomaly is about the shape of the
 /// data (a share of rows) rather than about the records.
@@ -97,8 +96,7 @@ pub fn findings(
         };
         let message = match (row_rule, kind) {
             (true, AnomalyKind::Shape) => format!(
-                "{} of rows fail {}: {}",
-                percent(check.failed_rows, check.rows),
+                "{} fails on a large share of rows: {}",
                 check.check.label(),
                 check.message
             ),

@@ -431,7 +431,7 @@ fn arrow_error(check: &Check, error: arrow::error::ArrowError) -> CheckError {
 }
 
 /// `part` of `whole` as a percentage for people: `0.02%`, `12.5%`.
-pub(crate) fn percent(part: u64, whole: u64) -> String {
+fn percent(part: u64, whole: u64) -> String {
     if whole == 0 {
         return "0%".into();
     }
