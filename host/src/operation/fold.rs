@@ -69,6 +69,11 @@ pub(super) trait Fold: Sync {
     /// Fold in the partition's next batch.
     fn update(&self, plan: &Self::Plan, state: &mut Self::State, batch: RecordBatch) -> Result<()>;
 
+    /// Whether the partition's state needs no more batches (its read stops early).
+    fn done(&self, _plan: &Self::Plan, _state: &Self::State) -> bool {
+        false
+    }
+
     /// Fold in the state of the partition that follows `into`'s.
     fn merge(&self, plan: &Self::Plan, into: &mut Self::State, next: Self::State);
 }
@@ -340,7 +345,7 @@ impl PartitionRead<'_> {
             wanted -= batch.num_rows() as u64;
             rows += batch.num_rows() as u64;
             fold.update(plan, &mut state, batch)?;
-            if wanted == 0 {
+            if wanted == 0 || fold.done(plan, &state) {
                 break;
             }
         }

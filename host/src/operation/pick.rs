@@ -68,6 +68,8 @@ struct Picked<'a> {
     /// The container's wanted rows.
     rows: Option<&'a BTreeSet<u64>>,
     next_row: u64,
+    /// Where the next partition starts.
+    end: u64,
     records: BTreeMap<u64, FailingRecord>,
 }
 
@@ -115,6 +117,7 @@ impl<'a> Fold for PickFold<'a> {
         Ok(Picked {
             rows: None,
             next_row: 0,
+            end: 0,
             records: BTreeMap::new(),
         })
     }
@@ -126,11 +129,18 @@ impl<'a> Fold for PickFold<'a> {
         partition: &Partition,
     ) -> Result<Picked<'a>> {
         let wanted = self.wanted.get(&container.name);
+        // A partition not seen by the scan (it appeared since) picks nothing.
+        let start =
+            (wanted.and_then(|w| w.offsets.get(&partition.id).copied())).unwrap_or(u64::MAX);
+        let end = (wanted.iter().flat_map(|w| w.offsets.values()))
+            .filter(|offset| **offset > start)
+            .min()
+            .copied()
+            .unwrap_or(u64::MAX);
         Ok(Picked {
             rows: wanted.map(|w| &w.rows),
-            // A partition not seen by the scan (it appeared since) picks nothing.
-            next_row: (wanted.and_then(|w| w.offsets.get(&partition.id).copied()))
-                .unwrap_or(u64::MAX),
+            next_row: start,
+            end,
             records: BTreeMap::new(),
         })
     }
@@ -146,6 +156,14 @@ impl<'a> Fold for PickFold<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Past the last wanted row of the partition: the rest of it is not read.
+    fn done(&self, _: &(), state: &Picked<'a>) -> bool {
+        let left = state.next_row..state.end.max(state.next_row);
+        state
+            .rows
+            .is_none_or(|rows| rows.range(left).next().is_none())
     }
 
     fn merge(&self, _: &(), into: &mut Picked<'a>, next: Picked<'a>) {

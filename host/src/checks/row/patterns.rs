@@ -39,7 +39,7 @@ static SSN: LazyLock<Regex> =
 pub(super) fn failures(rule: &Rule, target: &Target) -> Result<Vec<bool>, CheckError> {
     let array = target.array.as_ref();
     let outcome = match rule {
-        Rule::ContainsEmail => text_failures(array, |v| !EMAIL.is_match(v)),
+        Rule::ContainsEmail => text_failures(array, |v| !contains_email(v)),
         Rule::ContainsUrl => text_failures(array, |v| !URL.is_match(v)),
         Rule::ContainsCreditCard => text_failures(array, |v| !contains_card(v)),
         Rule::ContainsSocialSecurityNumber => text_failures(array, |v| !contains_ssn(v)),
@@ -49,6 +49,41 @@ pub(super) fn failures(rule: &Rule, target: &Target) -> Result<Vec<bool>, CheckE
     outcome.ok_or_else(|| {
         target.unsupported("text (Utf8, LargeUtf8, Utf8View or a dictionary of them)")
     })
+}
+
+/// Whether `value` contains an email address. ASCII text is scanned by hand, around each
+/// `@` (the hot path of a scan's email checks: a third of the regex's time); other text goes
+/// to [`EMAIL`], whose case-insensitive classes also match a few non-ASCII letters.
+fn contains_email(value: &str) -> bool {
+    if !value.is_ascii() {
+        return EMAIL.is_match(value);
+    }
+    let bytes = value.as_bytes();
+    let local = |b: u8| b.is_ascii_alphanumeric() || b"._%+-".contains(&b);
+    let label = |b: u8| b.is_ascii_alphanumeric() || b == b'-';
+    (1..bytes.len())
+        .filter(|&at| bytes[at] == b'@' && local(bytes[at - 1]))
+        .any(|at| domain_follows(&bytes[at + 1..], label))
+}
+
+/// Whether `rest` starts with `[a-z0-9-]+(\.[a-z0-9-]+)*\.[a-z]{2,}` (any case): labels,
+/// then a dot and two letters.
+fn domain_follows(rest: &[u8], label: impl Fn(u8) -> bool) -> bool {
+    let mut in_label = false;
+    for (i, &b) in rest.iter().enumerate() {
+        if label(b) {
+            in_label = true;
+        } else if b == b'.' && in_label {
+            let tld = |j: usize| rest.get(i + j).is_some_and(u8::is_ascii_alphabetic);
+            if tld(1) && tld(2) {
+                return true;
+            }
+            in_label = false;
+        } else {
+            return false;
+        }
+    }
+    false
 }
 
 /// Whether the whole value is a card number.
@@ -118,6 +153,45 @@ mod tests {
         assert_eq!(failing_one(&Rule::ContainsEmail, dirty), [1, 2, 4]);
         let clean = LargeStringArray::from(vec![Some("jane.doe@example.com"), None]);
         assert_eq!(failing_one(&Rule::ContainsEmail, clean), NONE);
+    }
+
+    /// The hand-written scan of ASCII text finds an address exactly where the regex does.
+    #[test]
+    fn the_ascii_email_scan_agrees_with_the_regex() {
+        let cases = [
+            "a@b.co",
+            "a@b.c",
+            "@b.co",
+            "a@.co",
+            "a@b..co",
+            "a@b.c1",
+            "a@b-c.de",
+            "a@-b.de",
+            "x a@b.co y",
+            "a@b@c.de",
+            "a.@b.co",
+            "a@b.co.uk",
+            "a@b.c.de",
+            "a@b",
+            "a@b.",
+            "A@B.CO",
+            "a@b.9z",
+            "a@b.zz9",
+            "a@b_c.de",
+            "..@x.yz",
+            "a@x.y.zz",
+            "a@xy",
+            "",
+            "a b@c.de",
+            "a@b.c d.ef",
+            "a@@b.co",
+            "%@1.ab",
+            "a@b.-c.de",
+            "a@b-.cd",
+        ];
+        for case in cases {
+            assert_eq!(contains_email(case), EMAIL.is_match(case), "{case:?}");
+        }
     }
 
     #[test]
