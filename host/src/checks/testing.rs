@@ -68,17 +68,7 @@ pub fn ints(values: Vec<Option<i64>>) -> RecordBatch {
 /// The outcome of `check` over partitions of batches, each partition its own state, merged
 /// in order.
 pub fn outcome(check: &Check, partitions: Vec<Vec<RecordBatch>>) -> Outcome {
-    let schema = partitions[0][0].schema();
-    let mut states = partitions.into_iter().map(|batches| {
-        let mut state = AggregateState::new(check, &schema).unwrap_or_else(|e| panic!("{e}"));
-        for batch in &batches {
-            state.update(batch).unwrap_or_else(|e| panic!("{e}"));
-        }
-        state
-    });
-    let mut first = states.next().expect("a partition");
-    states.for_each(|state| first.merge(state));
-    first.finish()
+    outcome_at(check, partitions, chrono::Utc::now().timestamp_micros())
 }
 
 /// The outcome of `check` over partitions of batches (as [`outcome`]), checked at

@@ -6,7 +6,7 @@
 
 use std::collections::BTreeSet;
 
-use rusqlite::{OptionalExtension, Row, params};
+use rusqlite::{OptionalExtension, Row, ToSql, params, params_from_iter};
 use serde::{Deserialize, Serialize};
 
 use super::{Store, now_micros, rfc3339};
@@ -229,25 +229,26 @@ impl Store {
                         |row| row.get(0),
                     )
                     .optional()?;
-                let values = params![
-                    finding.message,
-                    to_json(&finding.fields),
-                    finding.failed_rows,
-                    finding.rows,
-                    to_json(&finding.records),
-                    scan_id,
-                    now,
-                    finding.kind.as_str(),
+                // ?1–?8 are the finding's values, in both statements.
+                let (fields, records) = (to_json(&finding.fields), to_json(&finding.records));
+                let kind = finding.kind.as_str();
+                let values: [&dyn ToSql; 8] = [
+                    &finding.message,
+                    &fields,
+                    &finding.failed_rows,
+                    &finding.rows,
+                    &records,
+                    &scan_id,
+                    &now,
+                    &kind,
                 ];
                 match open {
                     Some(id) => {
                         t.execute(
-                            &format!(
-                                "UPDATE anomalies SET message = ?1, fields = ?2, failed_rows = ?3, \
-                                 rows = ?4, records = ?5, last_scan_id = ?6, updated_at = ?7, \
-                                 kind = ?8, scans_seen = scans_seen + 1 WHERE id = {id}"
-                            ),
-                            values,
+                            "UPDATE anomalies SET message = ?1, fields = ?2, failed_rows = ?3, \
+                             rows = ?4, records = ?5, last_scan_id = ?6, updated_at = ?7, \
+                             kind = ?8, scans_seen = scans_seen + 1 WHERE id = ?9",
+                            params_from_iter(values.iter().copied().chain([&id as &dyn ToSql])),
                         )?;
                         found.push(id);
                     }
@@ -258,21 +259,13 @@ impl Store {
                              container, check_id, rule, fingerprint, status, scans_seen) \
                              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7, ?7, ?8, ?9, ?10, ?11, ?12, \
                              ?13, 'active', 1)",
-                            params![
-                                finding.message,
-                                to_json(&finding.fields),
-                                finding.failed_rows,
-                                finding.rows,
-                                to_json(&finding.records),
-                                scan_id,
-                                now,
-                                finding.kind.as_str(),
-                                datastore,
-                                finding.container,
-                                finding.check_id,
-                                finding.rule,
-                                finding.fingerprint
-                            ],
+                            params_from_iter(values.iter().copied().chain([
+                                &datastore as &dyn ToSql,
+                                &finding.container,
+                                &finding.check_id,
+                                &finding.rule,
+                                &finding.fingerprint,
+                            ])),
                         )?;
                         found.push(t.last_insert_rowid());
                     }
