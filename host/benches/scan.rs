@@ -9,11 +9,14 @@
 //! all by default). The file is written once to
 //! `target/bench-data/scan_<ROWS>.parquet` and reused.
 
+mod support;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::env_or;
 
 use arrow::array::{ArrayRef, Float64Array, Int64Array, StringArray, TimestampMicrosecondArray};
 use arrow::datatypes::{DataType, Field, Schema, TimeUnit};
@@ -382,11 +385,4 @@ fn generate(dir: &Path, rows: usize) -> PathBuf {
 
 fn letter(n: u64) -> char {
     (b'A' + (n % 26) as u8) as char
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
 }

@@ -9,12 +9,15 @@
 //! none), `ONLY` (`postgres` or `mysql`). The table is created once (`qd_bench.wide_<ROWS>`
 //! in PostgreSQL, `test.qd_bench_wide_<ROWS>` in MariaDB) and reused.
 
+mod support;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, median};
 
-use qualityd::contract::{PartitionHint, ReadRequest, Setting};
+use qualityd::contract::{PartitionHint, Setting};
 use qualityd::operation::Datastore;
 use qualityd::runtime::{Grants, Plugin, Runtime};
 
@@ -295,28 +298,10 @@ fn read_plugin(
     };
     let partitions = session.partitions(&container.name, hint).unwrap();
     assert_eq!(partitions.len(), workers, "partitions");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = partitions
-            .into_iter()
-            .map(|partition| {
-                let (datastore, container) = (&datastore, &container);
-                scope.spawn(move || {
-                    let mut session = datastore.open().unwrap();
-                    let request = ReadRequest {
-                        container: container.name.clone(),
-                        partition,
-                        projection: None,
-                        filter: Vec::new(),
-                        limit: None,
-                        watermark: None,
-                    };
-                    let reader = session.read(request, container.schema.clone()).unwrap();
-                    reader.map(|b| b.unwrap().num_rows()).sum::<usize>()
-                })
-            })
-            .collect();
-        handles.into_iter().map(|h| h.join().unwrap()).sum()
-    })
+    support::read_partitions(&datastore, &container, partitions)
+        .iter()
+        .map(|read| read.rows)
+        .sum()
 }
 
 fn connectorx_read(python: &str, engine: Engine, table: &str, partitions: usize) -> usize {
@@ -343,16 +328,4 @@ fn connectorx_read(python: &str, engine: Engine, table: &str, partitions: usize)
         .trim()
         .parse()
         .unwrap()
-}
-
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }

@@ -6,12 +6,15 @@
 //! `cargo bench --bench wasm_tax` (builds nothing itself: run `make plugins` first).
 //! Env: `ROWS` (default 1 000 000), `ROUNDS` (default 3, alternating, median reported).
 
+mod support;
+
 use std::fmt::Write as _;
 use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
+use support::{env_or, median};
 
 use arrow::csv::reader::{Format, ReaderBuilder};
 use arrow::record_batch::RecordBatch;
@@ -19,7 +22,7 @@ use parquet::arrow::ArrowWriter;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use parquet::basic::Compression;
 use parquet::file::properties::WriterProperties;
-use qualityd::contract::{PartitionHint, ReadRequest, Setting};
+use qualityd::contract::{PartitionHint, Setting};
 use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
 use qualityd::runtime::{Grants, Plugin, Runtime};
 
@@ -162,24 +165,12 @@ fn main() {
     print!("{out}");
 }
 
-fn env_or(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
 fn time(f: impl FnOnce() -> usize, expected: usize) -> Duration {
     let t = Instant::now();
     let rows = f();
     let elapsed = t.elapsed();
     assert_eq!(rows, expected, "row count");
     elapsed
-}
-
-fn median(mut v: Vec<Duration>) -> Duration {
-    v.sort();
-    v[v.len() / 2]
 }
 
 /// Ten columns: ids, small ints, floats, prices, short and medium strings, a category, a
@@ -324,40 +315,16 @@ fn read_plugin(
         .unwrap();
     let planning = planning.elapsed();
     assert_eq!(partitions.len(), workers, "partitions");
-    std::thread::scope(|scope| {
-        let handles: Vec<_> = partitions
-            .into_iter()
-            .map(|partition| {
-                let (datastore, container) = (&datastore, &container);
-                scope.spawn(move || {
-                    let mut session = datastore.open().unwrap();
-                    let request = ReadRequest {
-                        container: container.name.clone(),
-                        partition,
-                        projection: None,
-                        filter: Vec::new(),
-                        limit: None,
-                        watermark: None,
-                    };
-                    let mut reader = session.read(request, container.schema.clone()).unwrap();
-                    let rows: usize = reader.by_ref().map(|b| b.unwrap().num_rows()).sum();
-                    let (waiting, decoding) = reader.timings();
-                    (rows, waiting, decoding)
-                })
-            })
-            .collect();
-        let mut stats = ReadStats {
-            planning,
-            ..ReadStats::default()
-        };
-        for handle in handles {
-            let (rows, waiting, decoding) = handle.join().unwrap();
-            stats.rows += rows;
-            stats.waiting += waiting;
-            stats.decoding += decoding;
-        }
-        stats
-    })
+    let mut stats = ReadStats {
+        planning,
+        ..ReadStats::default()
+    };
+    for read in support::read_partitions(&datastore, &container, partitions) {
+        stats.rows += read.rows;
+        stats.waiting += read.waiting;
+        stats.decoding += read.decoding;
+    }
+    stats
 }
 
 fn run_profile(plugin: &Arc<Plugin>, path: &Path, half: u64) -> usize {
