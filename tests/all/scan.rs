@@ -611,3 +611,48 @@ fn a_failed_unique_check_keeps_the_repeated_rows_as_records_across_partitions() 
         ]
     );
 }
+
+#[test]
+fn row_checks_keep_their_records_in_a_scan_where_a_unique_check_fails() {
+    let datastore = "[datastores.example]\nplugin = \"files\"\n\
+                     settings = { path = \"data\" }\n\
+                     grants = { directories = [\"data\"] }\n";
+    let daemon = DaemonProcess::prepare(&config(datastore), &["files"]);
+    let dir = daemon.dir.path();
+    std::fs::create_dir(dir.join("data")).unwrap();
+    let mut csv = String::from("id,name,score\n");
+    for i in 0..50 {
+        let id = if i == 40 { 7 } else { i };
+        let name = if i % 20 == 5 {
+            String::new()
+        } else {
+            format!("n{i}")
+        };
+        let score = if i == 12 { 500 } else { i };
+        csv.push_str(&format!("{id},{name},{score}\n"));
+    }
+    std::fs::write(dir.join("data/people.csv"), csv).unwrap();
+    std::fs::create_dir(dir.join("checks")).unwrap();
+    std::fs::write(
+        dir.join("checks/people.yaml"),
+        "datastore: example\nchecks:\n  - container: people.csv\n    fields: [id]\n    \
+         rule: {rule: unique}\n  - container: people.csv\n    fields: [name]\n    \
+         rule: {rule: not_null}\n  - container: people.csv\n    fields: [score]\n    \
+         rule: {rule: between, min: 0, max: 100}\n",
+    )
+    .unwrap();
+
+    let (code, scan) = scan_json(dir, &[]);
+    assert_eq!(code, 1, "{scan}");
+    let rows_of = |rule: &str| -> Vec<u64> {
+        let check = (scan["checks"].as_array().unwrap().iter())
+            .find(|c| c["check"].to_string().contains(&format!("\"{rule}\"")))
+            .unwrap_or_else(|| panic!("no {rule} result in {scan}"));
+        (check["records"].as_array().unwrap().iter())
+            .map(|r| r["row"].as_u64().unwrap())
+            .collect()
+    };
+    assert_eq!(rows_of("unique"), [7, 40]);
+    assert_eq!(rows_of("not_null"), [5, 25, 45]);
+    assert_eq!(rows_of("between"), [12]);
+}

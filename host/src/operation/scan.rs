@@ -147,7 +147,13 @@ pub fn scan(
         else {
             continue;
         };
-        for check in &mut result.checks {
+        // Only the checks that waited for their records (a failed `unique`) get them here;
+        // row checks kept theirs while reading.
+        for check in result
+            .checks
+            .iter_mut()
+            .filter(|c| !c.unrecorded.is_empty())
+        {
             let rows = std::mem::take(&mut check.unrecorded);
             check.records = rows
                 .iter()
