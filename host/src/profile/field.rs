@@ -89,6 +89,13 @@ impl FieldProfile {
         }
     }
 
+    /// The distinct count and whether it is an estimate. An estimate is capped at the count
+    /// of non-null values, which it cannot truly exceed but a HyperLogLog estimate may.
+    pub fn distinct_count(&self) -> Option<(u64, bool)> {
+        let (count, approximate) = self.distinct.as_ref()?.count();
+        Some((count.min(self.count), approximate))
+    }
+
     /// What kind of statistics it gets.
     pub fn kind(&self) -> Kind {
         Kind::of(&self.data_type)

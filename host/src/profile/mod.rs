@@ -2,15 +2,17 @@
 //! does not grow with the data, and mergeable, so partitions are profiled in parallel and
 //! their profiles combined. Counts, nulls, min, max, zeros, negatives, histograms, text
 //! lengths, types and shapes merge exactly; mean and variance by the parallel Welford
-//! formula; distinct counts exactly while small and by HyperLogLog after; quantiles by KLL
-//! and top values by a frequent-items sketch, each with its error stated. Profiles serialise
-//! with serde (sketches in their DataSketches binary form) to be stored and merged later.
+//! formula; distinct counts exactly while small and by HyperLogLog after; quantiles exactly
+//! while small and by a deterministic KLL sketch after; top values by a frequent-items sketch,
+//! each with its error stated. Profiles serialise with serde (sketches as base64 bytes) to be
+//! stored and merged later.
 
 mod distinct;
 mod field;
 mod histogram;
 mod inference;
 mod kind;
+mod kll;
 mod moments;
 #[cfg(test)]
 mod properties;
@@ -25,7 +27,7 @@ use arrow::datatypes::Schema;
 use arrow::record_batch::RecordBatch;
 use serde::{Deserialize, Serialize};
 
-pub use distinct::DistinctCounter;
+pub use distinct::{DistinctCounter, RELATIVE_STANDARD_ERROR as DISTINCT_STANDARD_ERROR};
 pub use field::FieldProfile;
 pub use histogram::{Bin, Histogram};
 pub use inference::TextType;

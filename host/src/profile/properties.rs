@@ -119,6 +119,17 @@ fn assert_quantiles_within_error(profile: &ContainerProfile, rows: &[Row]) {
     let n = sorted.len() as f64;
     for ((name, q), (_, rank)) in quantiles.percentiles().into_iter().zip(super::PERCENTILES) {
         let Quantile::Int(q) = q else { panic!("{q:?}") };
+        if epsilon == 0.0 {
+            // Exact: interpolated between the closest ranks, rounded half up.
+            let position = rank * (n - 1.0);
+            let (lo, hi) = (
+                sorted[position.floor() as usize],
+                sorted[position.ceil() as usize],
+            );
+            let want = lo + ((hi - lo) as f64 * position.fract()).round() as i64;
+            assert_eq!(q, want, "{name} of {sorted:?}");
+            continue;
+        }
         let below = sorted.partition_point(|v| *v < q) as f64 / n;
         let at_or_below = sorted.partition_point(|v| *v <= q) as f64 / n;
         assert!(

@@ -56,7 +56,8 @@ pub struct FieldReport {
     pub nans: Option<u64>,
     /// Quantiles of numbers, dates, times and timestamps.
     pub quantiles: Option<Percentiles>,
-    /// The normalized rank error of each quantile (99% confidence).
+    /// The normalized rank error of each quantile (99% confidence); 0 while the quantiles
+    /// are exact.
     pub quantile_rank_error: Option<f64>,
     /// Equi-width bins with exact counts.
     pub histogram: Option<Vec<BinReport>>,
@@ -124,7 +125,7 @@ impl FieldReport {
     /// The report of a field's profile.
     pub fn of(field: &FieldProfile) -> Self {
         let kind = field.kind();
-        let (distinct, approximate) = field.distinct.as_ref().map(|d| d.count()).unzip();
+        let (distinct, approximate) = field.distinct_count().unzip();
         let moments = field.numbers.map(|n| n.moments);
         let text = field.text.as_ref();
         let json = |v: &Option<Value>| v.as_ref().map_or(serde_json::Value::Null, Value::to_json);

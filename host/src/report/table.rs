@@ -92,7 +92,10 @@ fn table_row(f: &FieldReport) -> Vec<String> {
         number(f.stddev),
         f.quantiles
             .as_ref()
-            .map(|q| text(q.median()))
+            .map(|q| match f.quantile_rank_error {
+                Some(error) if error > 0.0 => format!("~{}", text(q.median())),
+                _ => text(q.median()),
+            })
             .unwrap_or_default(),
         length,
         top,
