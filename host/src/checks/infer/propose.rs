@@ -12,7 +12,7 @@ use crate::checks::params::{Number, Scalar};
 use crate::checks::row::text_form;
 use crate::checks::rule::Rule;
 use crate::checks::values::{DAY_NANOS, compare, unit_nanos};
-use crate::profile::{FieldProfile, Frequent, Kind, Value};
+use crate::profile::{DISTINCT_STANDARD_ERROR, FieldProfile, Frequent, Kind, Value};
 
 /// Propose the checks `field` of `container` supports; `sample` is the share of rows the
 /// profile saw, when it was a sample.
@@ -194,7 +194,7 @@ impl Proposer<'_> {
         }
         let exact = top.iter().all(|t| t.error == 0);
         let covers = top.iter().map(|t| t.count).sum::<u64>() == f.count;
-        let distinct = f.distinct.as_ref().map(|d| d.count()) == Some((top.len() as u64, false));
+        let distinct = f.distinct_count() == Some((top.len() as u64, false));
         let seen_once = top.iter().filter(|t| t.count == 1).count();
         (exact && covers && distinct && seen_once * 10 <= top.len())
             .then(|| top.into_iter().map(|t| t.value).collect())
@@ -262,7 +262,10 @@ impl Proposer<'_> {
     /// `unique` for a key-like integer or text field, when the profile's exact distinct count
     /// equals its count of values. The exact count is of 64-bit hashes: equal values have
     /// equal hashes, so as many hashes as values proves no value repeats (a collision could
-    /// only hide a proposal, never make a wrong one).
+    /// only hide a proposal, never make a wrong one). Past the exact limit the count is a
+    /// HyperLogLog estimate: a field whose estimate is within three standard errors of its
+    /// count is proposed too, with evidence that says the count was estimated, since the
+    /// scan evaluates `unique` exactly.
     fn unique(&mut self) {
         let f = self.field;
         if self.sample.is_some() || f.count < 2 {
@@ -271,14 +274,28 @@ impl Proposer<'_> {
         if !matches!(f.kind(), Kind::Signed | Kind::Unsigned | Kind::Text) {
             return;
         }
-        if f.distinct.as_ref().map(|d| d.count()) != Some((f.count, false)) {
-            return;
-        }
         let n = grouped(f.count);
-        let evidence = format!("{n} distinct values in {n} non-null values, counted exactly");
+        let evidence = match f.distinct_count() {
+            Some((distinct, false)) if distinct == f.count => {
+                format!("{n} distinct values in {n} non-null values, counted exactly")
+            }
+            Some((distinct, true)) if within_estimate(distinct, f.count) => format!(
+                "about {} distinct values in {n} non-null values: a HyperLogLog estimate \
+                 (±{:.1}% at 3σ), not a proof; the first scan checks every value exactly",
+                grouped(distinct),
+                300.0 * DISTINCT_STANDARD_ERROR
+            ),
+            _ => return,
+        };
         let description = "identifies its rows: no value repeats".into();
         self.propose(Rule::Unique, description, evidence);
     }
+}
+
+/// Whether an estimated distinct count is within three standard errors of `count` values.
+fn within_estimate(distinct: u64, count: u64) -> bool {
+    let tolerance = 3.0 * DISTINCT_STANDARD_ERROR * count as f64;
+    (count as f64 - distinct as f64) <= tolerance
 }
 
 /// Whether a field's name says it identifies something: `id`, `key`, `uuid`, `guid`,

@@ -119,16 +119,45 @@ fn on_a_sample_bounds_widen_to_signs_and_categories_shapes_and_keys_are_left_out
     assert_eq!(infer(&sampled), infer(&profile("orders", &data)));
 }
 
-/// Past 100 000 distinct values the profile counts them by HyperLogLog, whose estimate may
-/// exceed the true count with duplicates present: no `unique` then.
+/// Past 100 000 distinct values the profile counts them by HyperLogLog. A key whose estimate
+/// is within the estimate's error of its count is still proposed as `unique`, saying so; one
+/// with many repeats is not.
 #[test]
-fn no_unique_from_an_approximate_distinct_count() {
-    let ids = Int64Array::from_iter_values(0..100_500);
+fn unique_from_an_approximate_distinct_count_says_it_is_an_estimate() {
+    let ids = Int64Array::from_iter_values(0..150_000);
     let data = vec![batch(vec![("id", Arc::new(ids) as ArrayRef)])];
     let inferred = infer(&profile("big", &data));
     let names: Vec<String> = inferred.iter().map(|i| name(&i.check)).collect();
-    assert_eq!(names, ["not_null id", "not_negative id"]);
+    assert_eq!(names, ["not_null id", "not_negative id", "unique id"]);
+    let evidence = &inferred[2].evidence;
+    assert!(
+        evidence.contains("HyperLogLog estimate")
+            && evidence.contains("checks every value exactly"),
+        "{evidence}"
+    );
     assert_eq!(failures(&inferred, &data), BTreeMap::new());
+
+    let repeated = Int64Array::from_iter_values((0..150_000).map(|i| i % 120_000));
+    let data = vec![batch(vec![("id", Arc::new(repeated) as ArrayRef)])];
+    let names: Vec<String> = infer(&profile("repeats", &data))
+        .iter()
+        .map(|i| name(&i.check))
+        .collect();
+    assert_eq!(names, ["not_null id", "not_negative id"]);
+}
+
+/// An estimate above the number of values (339 957 for 336 776 in a trial) is capped at it.
+#[test]
+fn an_estimated_distinct_count_never_exceeds_the_values() {
+    let ids = Int64Array::from_iter_values(0..150_000);
+    let data = vec![batch(vec![("id", Arc::new(ids) as ArrayRef)])];
+    let mut field = profile("big", &data).fields.remove(0);
+    let (estimate, approximate) = field.distinct.as_ref().unwrap().count();
+    assert!(approximate);
+    field.count = estimate - 500;
+    assert_eq!(field.distinct_count(), Some((estimate - 500, true)));
+    field.count = estimate + 500;
+    assert_eq!(field.distinct_count(), Some((estimate, true)));
 }
 
 #[test]
