@@ -15,6 +15,8 @@ const READY_TIMEOUT: Duration = Duration::from_secs(120);
 pub struct DaemonProcess {
     /// The directory holding the config, `state/`, `plugins/` and the daemon's log.
     pub dir: tempfile::TempDir,
+    /// Environment variables the daemon is started with, besides the test's own.
+    pub env: Vec<(String, String)>,
     child: Option<Child>,
     base: String,
     agent: ureq::Agent,
@@ -67,6 +69,7 @@ impl DaemonProcess {
             .new_agent();
         DaemonProcess {
             dir,
+            env: Vec::new(),
             child: None,
             base: String::new(),
             agent,
@@ -97,6 +100,7 @@ impl DaemonProcess {
             .args(["serve", "--config", "qualityd.toml"])
             .current_dir(self.dir.path())
             .env("QUALITYD_LOG", "qualityd=debug")
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)
@@ -232,6 +236,18 @@ impl DaemonProcess {
         self.get("/plugins/events").body.as_array().unwrap().clone()
     }
 
+    /// The CPU time the daemon process has used so far, user and system, in clock ticks
+    /// (from `/proc/PID/stat`).
+    pub fn cpu_ticks(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the daemon runs").id();
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+        // The fields after the command's `(name)`: state is the 3rd, utime the 14th, stime
+        // the 15th of the whole line.
+        let after = &stat[stat.rfind(')').unwrap() + 2..];
+        let fields: Vec<&str> = after.split_whitespace().collect();
+        fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
     /// Send a signal (`TERM`, `KILL`, `HUP`) to the daemon.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("the daemon runs").id();
@@ -336,11 +352,17 @@ pub fn config(datastores: &str) -> String {
     )
 }
 
-/// `config` with the daemon's own artifact cache (in its state directory), empty at first.
+/// `config` with the daemon's own artifact cache (in its directory), empty at first.
 pub fn own_cache(config: &str) -> String {
     config
         .lines()
-        .filter(|line| !line.starts_with("cache_dir"))
+        .map(|line| {
+            if line.starts_with("cache_dir") {
+                "cache_dir = \"own-artifacts\""
+            } else {
+                line
+            }
+        })
         .collect::<Vec<_>>()
         .join("\n")
 }

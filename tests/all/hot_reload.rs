@@ -42,6 +42,26 @@ fn datastores() -> String {
     slow_datastore("slow", 25, 100) + &slow_datastore("quick", 1, 0)
 }
 
+/// Loading a plugin reads its file; the reads must not look like changes, or the watcher
+/// loads it again and again (an idle daemon once used a quarter of a core doing so).
+#[test]
+fn an_idle_daemon_uses_no_cpu() {
+    let daemon = DaemonProcess::start(&config(&datastores()), &["hostile", "files"]);
+    daemon.wait_for("both plugins serving", || {
+        daemon.serving("hostile").is_some() && daemon.serving("files").is_some()
+    });
+    std::thread::sleep(std::time::Duration::from_secs(1));
+    let before = daemon.cpu_ticks();
+    std::thread::sleep(std::time::Duration::from_secs(5));
+    let used = daemon.cpu_ticks() - before;
+    // Clock ticks are 1/100 s: 10 ticks in 5 s would be 2% of a core.
+    assert!(used <= 10, "an idle daemon used {used} ticks of CPU in 5 s");
+    let loads = (daemon.events().iter())
+        .filter(|e| e["plugin"] == "files")
+        .count();
+    assert_eq!(loads, 1, "{:?}", daemon.events());
+}
+
 #[test]
 fn a_new_version_serves_new_work_while_work_in_flight_finishes_on_the_old() {
     let daemon = DaemonProcess::start(&config(&datastores()), &["hostile"]);
@@ -206,6 +226,35 @@ fn a_restart_takes_the_compiled_artifact_from_the_cache() {
         (Some("loaded"), Some("cached")),
         "{loaded}"
     );
+}
+
+/// Without `cache_dir`, the daemon uses the CLI's default cache: what `qualityd plugins`
+/// compiled, the daemon's first start loads from it.
+#[test]
+fn the_daemon_takes_what_the_cli_compiled_from_the_shared_default_cache() {
+    let no_cache_dir: String = (config(&datastores()).lines())
+        .filter(|line| !line.starts_with("cache_dir"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let mut daemon = DaemonProcess::prepare(&no_cache_dir, &["hostile"]);
+    let cache = daemon.dir.path().join("user-cache");
+    let cli = std::process::Command::new(env!("CARGO_BIN_EXE_qualityd"))
+        .arg("plugins")
+        .env("QUALITYD_PLUGINS", daemon.plugins())
+        .env("QUALITYD_CACHE", &cache)
+        .output()
+        .unwrap();
+    assert!(
+        cli.status.success(),
+        "{}",
+        String::from_utf8_lossy(&cli.stderr)
+    );
+    daemon
+        .env
+        .push(("QUALITYD_CACHE".into(), cache.display().to_string()));
+    daemon.spawn();
+    let serving = daemon.serving("hostile").unwrap();
+    assert_eq!(serving["load_source"], "cached", "{serving}");
 }
 
 #[test]
