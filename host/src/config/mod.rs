@@ -22,7 +22,7 @@ use toml::Spanned;
 pub use checks::CheckFile;
 pub use secret::{ConfigValue, REDACTED};
 
-use crate::runtime::{Grants, HostGrant};
+use crate::runtime::{Grants, HostGrant, Runtime};
 use crate::{Error, Result};
 
 /// The daemon's configuration, checked and with its secrets resolved.
@@ -37,7 +37,8 @@ pub struct Config {
     pub state_dir: PathBuf,
     /// The directory watched for connector plugins (`NAME.wasm`).
     pub plugin_dir: PathBuf,
-    /// Where compiled plugins are cached [default: `STATE_DIR/artifacts`].
+    /// Where compiled plugins are cached [default: the one the CLI uses too,
+    /// [`Runtime::default_cache_dir`]].
     pub cache_dir: PathBuf,
     /// Where the check files (`*.yaml`) are [default: `checks` next to the config].
     pub checks_dir: PathBuf,
@@ -285,7 +286,7 @@ impl Config {
             cache_dir: raw
                 .cache_dir
                 .as_ref()
-                .map_or_else(|| state_dir.join("artifacts"), |d| base.join(d.get_ref())),
+                .map_or_else(Runtime::default_cache_dir, |d| base.join(d.get_ref())),
             state_dir,
             checks_dir: dir(&raw.checks_dir, "checks"),
             plugin_dir: dir(&raw.plugin_dir, "plugins"),

@@ -73,8 +73,13 @@ impl Runtime {
         }))
     }
 
-    /// The default cache directory: `$XDG_CACHE_HOME/qualityd` or `~/.cache/qualityd`.
+    /// The default cache directory, the same for the CLI and the daemon so that neither
+    /// compiles what the other already did: `$QUALITYD_CACHE`, else
+    /// `$XDG_CACHE_HOME/qualityd`, else `~/.cache/qualityd`.
     pub fn default_cache_dir() -> PathBuf {
+        if let Some(dir) = std::env::var_os("QUALITYD_CACHE").filter(|d| !d.is_empty()) {
+            return PathBuf::from(dir);
+        }
         std::env::var_os("XDG_CACHE_HOME")
             .map(PathBuf::from)
             .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
