@@ -46,6 +46,54 @@ impl fmt::Display for DataError {
     }
 }
 
+impl ContainerKind {
+    /// Every kind, in the contract's order.
+    pub const ALL: [ContainerKind; 5] = [
+        ContainerKind::Table,
+        ContainerKind::View,
+        ContainerKind::File,
+        ContainerKind::FileGroup,
+        ContainerKind::Sheet,
+    ];
+
+    /// The kind as the contract spells it, and as the store and the API write it
+    /// (`table`, `file-group`); the generated `Debug` form (`ContainerKind::FileGroup`) is
+    /// not for users.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            ContainerKind::Table => "table",
+            ContainerKind::View => "view",
+            ContainerKind::File => "file",
+            ContainerKind::FileGroup => "file-group",
+            ContainerKind::Sheet => "sheet",
+        }
+    }
+}
+
+impl SettingType {
+    /// Every setting type, in the contract's order.
+    pub const ALL: [SettingType; 6] = [
+        SettingType::Text,
+        SettingType::Integer,
+        SettingType::Float,
+        SettingType::Boolean,
+        SettingType::Path,
+        SettingType::Address,
+    ];
+
+    /// The type as the contract spells it, and as the API writes it (`text`, `address`).
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            SettingType::Text => "text",
+            SettingType::Integer => "integer",
+            SettingType::Float => "float",
+            SettingType::Boolean => "boolean",
+            SettingType::Path => "path",
+            SettingType::Address => "address",
+        }
+    }
+}
+
 impl PluginError {
     /// The error as a user reads it (the generated `Display` is the debug form).
     pub fn message(&self) -> String {

@@ -239,10 +239,10 @@ impl Error {
 fn config_place(path: &std::path::Path, line: Option<usize>, key: &str) -> String {
     let mut place = path.display().to_string();
     if let Some(line) = line {
-        place.push_str(&format!(":{line}:"));
+        place.push_str(&format!(":{line}"));
     }
     if !key.is_empty() {
-        place.push_str(&format!(" `{key}`"));
+        place.push_str(&format!(": `{key}`"));
     }
     place
 }

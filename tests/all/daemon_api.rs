@@ -151,7 +151,7 @@ fn bad_requests_get_json_errors_that_say_what_to_do() {
             "/datastores/example/containers/missing.csv",
             None,
             404,
-            "not-found",
+            "no-such-container",
             "run a catalog job",
         ),
         (

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{ApiError, AppState, blocking};
 use crate::config::DatastoreConfig;
-use crate::daemon::Daemon;
+use crate::daemon::{Daemon, not_in_catalog};
 use crate::report::ContainerReport;
 use crate::store::{CatalogEntry, ProfileRecord, ProfileSummary};
 
@@ -131,13 +131,13 @@ pub async fn container(
     Path((name, container)): Path<(String, String)>,
 ) -> Result<Json<CatalogEntry>, ApiError> {
     configured(&daemon, &name)?;
-    let missing = format!(
-        "datastore {name} has no container `{container}` in its catalog; run a catalog job (POST /jobs) to refresh it"
-    );
-    blocking(&daemon, move |d| d.store.container(&name, &container))
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found(missing))
+    blocking(&daemon, move |d| {
+        Ok(match d.store.container(&name, &container)? {
+            Some(entry) => Ok(Json(entry)),
+            None => Err(not_in_catalog(&d.store, &name, &container)?.into()),
+        })
+    })
+    .await?
 }
 
 /// `GET /datastores/{datastore}/containers/{container}/profile`
@@ -146,13 +146,29 @@ pub async fn latest_profile(
     Path((name, container)): Path<(String, String)>,
 ) -> Result<Json<ProfileView>, ApiError> {
     configured(&daemon, &name)?;
-    let missing = format!(
-        "container `{container}` of datastore {name} has no profile yet; run a profile job (POST /jobs)"
-    );
-    blocking(&daemon, move |d| d.store.latest_profile(&name, &container))
-        .await?
-        .map(|record| Json(record.into()))
-        .ok_or_else(|| ApiError::not_found(missing))
+    blocking(&daemon, move |d| {
+        Ok(match d.store.latest_profile(&name, &container)? {
+            Some(record) => Ok(Json(record.into())),
+            None => Err(unprofiled(d, &name, &container)?),
+        })
+    })
+    .await?
+}
+
+/// Why a container has no stored profile: the catalog does not list it (404
+/// `no-such-container`), or it was never profiled (404 `no-profile`).
+fn unprofiled(daemon: &Daemon, datastore: &str, container: &str) -> crate::Result<ApiError> {
+    if daemon.store.container(datastore, container)?.is_none() {
+        return Ok(not_in_catalog(&daemon.store, datastore, container)?.into());
+    }
+    Ok(ApiError::not_found_as(
+        "no-profile",
+        format!(
+            "container `{container}` of datastore {datastore} has no profile yet; run a profile \
+             job (POST /jobs with {{\"kind\": \"profile\", \"datastore\": \"{datastore}\", \
+             \"containers\": [\"{container}\"]}})"
+        ),
+    ))
 }
 
 /// `?limit=` of history listings.
@@ -171,10 +187,14 @@ pub async fn profile_history(
     configured(&daemon, &name)?;
     let limit = limit.limit.unwrap_or(50).min(1000);
     blocking(&daemon, move |d| {
-        d.store.profile_history(&name, &container, limit)
+        let history = d.store.profile_history(&name, &container, limit)?;
+        // No history is an answer for a catalogued container; for any other, an error.
+        if history.is_empty() && d.store.container(&name, &container)?.is_none() {
+            return Ok(Err(not_in_catalog(&d.store, &name, &container)?.into()));
+        }
+        Ok(Ok(Json(history)))
     })
-    .await
-    .map(Json)
+    .await?
 }
 
 /// `GET /profiles/{id}`

@@ -25,6 +25,15 @@ impl ApiError {
         }
     }
 
+    /// 404 with its own `code`, where `not-found` would not tell the cases apart.
+    pub fn not_found_as(code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::NOT_FOUND,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
     /// 400 with `code` `bad-request`.
     pub fn bad_request(message: impl Into<String>) -> Self {
         ApiError {

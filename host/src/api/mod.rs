@@ -120,3 +120,6 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| ApiError::internal(format!("a request's thread failed: {e}")))?
         .map_err(ApiError::from)
 }
+
+#[cfg(test)]
+mod tests;

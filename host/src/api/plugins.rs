@@ -30,7 +30,7 @@ pub struct PluginView {
 struct SettingView {
     name: String,
     #[serde(rename = "type")]
-    type_: String,
+    type_: &'static str,
     required: bool,
     secret: bool,
     default: Option<String>,
@@ -55,7 +55,7 @@ fn view(name: String, plugin: &Plugin) -> PluginView {
             .iter()
             .map(|s| SettingView {
                 name: s.name.clone(),
-                type_: format!("{:?}", s.type_).to_lowercase(),
+                type_: s.type_.as_str(),
                 required: s.required,
                 secret: s.secret,
                 default: s.default.clone(),

@@ -212,12 +212,7 @@ impl Config {
 
     /// Check the config `text`, read from `path` (relative paths start from its directory).
     pub fn parse(path: &Path, text: &str) -> Result<Config> {
-        let raw: RawConfig = toml::from_str(text).map_err(|e| Error::Config {
-            path: path.to_path_buf(),
-            line: e.span().map(|span| line_of(text, &span)),
-            key: String::new(),
-            reason: e.message().to_owned(),
-        })?;
+        let raw = raw_config(path, text)?;
         // Paths in the config start from its directory, made absolute: plugins get absolute
         // paths (the sandbox grants directories by their full path).
         let parent = match path.parent() {
@@ -509,6 +504,63 @@ fn enrichment_config(
         None => DEFAULT_ENRICHMENT_SCHEMA.to_owned(),
     };
     Ok(EnrichmentConfig::Postgres { url: value, schema })
+}
+
+/// The config's TOML, deserialized: an error names the full key it is at
+/// (`datastores.orders.grants.memroy_mib`), its line, and what serde expected there (the
+/// known keys, for an unknown one).
+fn raw_config(path: &Path, text: &str) -> Result<RawConfig> {
+    let error = |line: Option<usize>, key: String, reason: String| Error::Config {
+        path: path.to_path_buf(),
+        line,
+        key,
+        reason,
+    };
+    let deserializer = toml::Deserializer::parse(text).map_err(|e| {
+        let line = e.span().map(|span| line_of(text, &span));
+        error(
+            line,
+            String::new(),
+            format!("not valid TOML: {}", e.message()),
+        )
+    })?;
+    serde_path_to_error::deserialize(deserializer).map_err(|e| {
+        let key = key_path(e.path());
+        let inner = e.into_inner();
+        let line = inner.span().map(|span| line_of(text, &span));
+        let mut reason = inner.message().to_owned();
+        if reason.starts_with("unknown field") {
+            reason = reason.replacen("unknown field", "unknown key", 1);
+            reason.push_str("; correct its spelling, or remove it");
+        }
+        error(line, key, reason)
+    })
+}
+
+/// A deserializer's path as a TOML key: `datastores.orders.grants.hosts[1]`, a key that is
+/// not bare quoted (`datastores."a b"`). `Spanned`'s own inner level is left out.
+fn key_path(path: &serde_path_to_error::Path) -> String {
+    use serde_path_to_error::Segment;
+    let mut key = String::new();
+    for segment in path {
+        match segment {
+            Segment::Map { key: name } if name.starts_with("$__serde_spanned") => {}
+            Segment::Map { key: name } | Segment::Enum { variant: name } => {
+                if !key.is_empty() {
+                    key.push('.');
+                }
+                let bare = !name.is_empty()
+                    && (name.chars()).all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-');
+                match bare {
+                    true => key.push_str(name),
+                    false => key.push_str(&format!("{name:?}")),
+                }
+            }
+            Segment::Seq { index } => key.push_str(&format!("[{index}]")),
+            Segment::Unknown => {}
+        }
+    }
+    key
 }
 
 /// The 1-based line of a byte offset.

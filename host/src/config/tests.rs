@@ -87,6 +87,36 @@ fn syntax_and_type_errors_name_the_line() {
 }
 
 #[test]
+fn an_unknown_or_mistyped_key_is_named_by_its_full_path_line_and_expected_keys() {
+    let message =
+        error("[datastores.x]\nplugin = \"files\"\n\n[datastores.x.grants]\nmemroy_mib = 1\n");
+    assert_eq!(
+        message,
+        "/etc/qualityd/qualityd.toml:5: `datastores.x.grants.memroy_mib`: unknown key \
+         `memroy_mib`, expected one of `directories`, `hosts`, `memory_mib`, \
+         `call_timeout_secs`, `ipc_chunk_mib`, `ipc_batch_mib`, `job_timeout_secs`; correct \
+         its spelling, or remove it"
+    );
+    let message = error("[datastores.x]\nplugin = \"files\"\ngrants = { hosts = [\"a:1\", 3] }\n");
+    assert!(
+        message.contains(":3: `datastores.x.grants.hosts[1]`: invalid type: integer `3`"),
+        "{message}"
+    );
+    let message = error("[datastores.\"a b\"]\nplugn = \"files\"\n");
+    assert!(
+        message.contains(":2: `datastores.\"a b\".plugn`: unknown key `plugn`"),
+        "{message}"
+    );
+    let message = error("[datastores.x]\n");
+    assert!(
+        message.contains("`datastores.x`: missing field `plugin`"),
+        "{message}"
+    );
+    let message = error("max_jobs = [");
+    assert!(message.contains(":1: not valid TOML"), "{message}");
+}
+
+#[test]
 fn semantic_errors_name_the_key_and_line() {
     let message = error("listen = \"localhost\"");
     assert!(

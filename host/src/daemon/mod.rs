@@ -24,7 +24,8 @@ pub use jobs::{Jobs, configured_datastore};
 pub use metrics::{DurationHistogram, Gauges, Metrics};
 pub use registry::{PluginRegistry, plugin_name};
 pub use scanning::{
-    ScanRequest, ScanSummary, propose_inferred_checks, scan_and_record, sync_check_files,
+    ScanRequest, ScanSummary, not_in_catalog, propose_inferred_checks, scan_and_record,
+    sync_check_files,
 };
 pub use serve::{LISTEN_FILE, serve};
 

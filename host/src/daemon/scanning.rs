@@ -83,12 +83,15 @@ pub fn propose_inferred_checks(
     };
     let mut stored = Vec::new();
     for name in &names {
-        let profile = store.latest_profile(datastore, name)?.ok_or_else(|| {
-            Error::Invalid(format!(
+        let Some(profile) = store.latest_profile(datastore, name)? else {
+            if store.container(datastore, name)?.is_none() {
+                return Err(not_in_catalog(store, datastore, name)?);
+            }
+            return Err(Error::Invalid(format!(
                 "container `{name}` of datastore `{datastore}` has no profile yet; profile it \
                  first (a profile job, or `qualityd profile`)"
-            ))
-        })?;
+            )));
+        };
         let proposals: Vec<_> = infer(&profile.profile)
             .into_iter()
             .map(|inferred| (inferred.check, inferred.evidence))
@@ -98,6 +101,36 @@ pub fn propose_inferred_checks(
         }
     }
     Ok(stored)
+}
+
+/// The error for a container that `datastore`'s stored catalog does not list: it names the
+/// first containers the catalog has, or says that no catalog job has run yet.
+pub fn not_in_catalog(store: &Store, datastore: &str, container: &str) -> Result<Error> {
+    /// How many names the error lists before it counts the rest.
+    const SHOWN: usize = 20;
+    let names = store.container_names(datastore)?;
+    let known = match names.len() {
+        0 => format!(
+            "nothing catalogued yet; run a catalog job (POST /jobs with {{\"kind\": \"catalog\", \
+             \"datastore\": \"{datastore}\"}}) to list its containers"
+        ),
+        count => {
+            let mut known = names[..count.min(SHOWN)].join(", ");
+            if count > SHOWN {
+                known.push_str(&format!(" and {} more", count - SHOWN));
+            }
+            known.push_str(&format!(
+                " (GET /datastores/{datastore}/containers lists them; a catalog job refreshes \
+                 the list)"
+            ));
+            known
+        }
+    };
+    Ok(Error::NoSuchContainer {
+        datastore: datastore.to_owned(),
+        container: container.to_owned(),
+        known,
+    })
 }
 
 /// Scan `datastore`'s containers that have active checks (only `containers`, when not

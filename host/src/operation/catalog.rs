@@ -16,7 +16,7 @@ pub fn catalog(datastore: &Datastore) -> Result<Vec<CatalogEntry>> {
     Ok(containers
         .into_iter()
         .map(|container| CatalogEntry {
-            kind: format!("{:?}", container.kind).to_lowercase(),
+            kind: container.kind.as_str().to_owned(),
             fields: container
                 .schema
                 .fields()

@@ -62,7 +62,8 @@ impl Datastore {
         self.plugin.open(&self.grants, &self.settings)
     }
 
-    /// Refuse, before any call, a plugin that asks for more than the datastore grants.
+    /// Refuse, before any call, a plugin that asks for more than the datastore grants, or
+    /// settings that name a path or host the grants do not cover.
     pub fn check_capabilities(&self) -> Result<()> {
         for capability in &self.plugin.info().capabilities {
             let (needs, what_to_do) = match capability {
@@ -85,6 +86,15 @@ impl Datastore {
                 datastore: self.name.clone(),
                 capability: needs.into(),
                 what_to_do: what_to_do.into(),
+            });
+        }
+        let specs = &self.plugin.info().settings;
+        if let Some(uncovered) = self.grants.uncovered(specs, &self.settings) {
+            return Err(Error::NotGranted {
+                plugin: self.plugin.label().clone(),
+                datastore: self.name.clone(),
+                capability: uncovered.needs,
+                what_to_do: uncovered.what_to_do,
             });
         }
         Ok(())

@@ -31,7 +31,7 @@ pub use ipc::{IpcCaps, IpcDecoder, IpcError};
 pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
 pub use redact::Redactor;
-pub use sandbox::{Grants, SessionState};
+pub use sandbox::{Grants, SessionState, Uncovered};
 pub use session::{DiscoveredContainer, PluginSession};
 pub use stats::{CallCounts, CallStats};
 pub use stream::BatchReader;

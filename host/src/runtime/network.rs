@@ -11,6 +11,9 @@ use std::str::FromStr;
 
 use wasmtime_wasi::sockets::SocketAddrUse;
 
+use super::sandbox::Uncovered;
+use crate::contract::Setting;
+
 /// One granted `host:port`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct HostGrant {
@@ -74,6 +77,35 @@ pub(crate) fn granted_addresses(hosts: &[HostGrant]) -> HashSet<SocketAddr> {
         }
     }
     addresses
+}
+
+/// An address setting whose host is a name, for a datastore that grants no host by name:
+/// the sandbox allows name lookups only when some grant is a name, so the plugin's lookup
+/// would fail with a resolver error that says nothing of grants.
+pub(crate) fn uncovered_name(hosts: &[HostGrant], setting: &Setting) -> Option<Uncovered> {
+    let address: HostGrant = setting.value.parse().ok()?; // malformed: the plugin says so
+    if !address.is_name() || hosts.iter().any(HostGrant::is_name) {
+        return None;
+    }
+    let granted: Vec<String> = hosts.iter().map(ToString::to_string).collect();
+    let granted = match granted.is_empty() {
+        true => "it grants no host".to_owned(),
+        false => format!(
+            "it grants hosts by IP address only ({})",
+            granted.join(", ")
+        ),
+    };
+    Some(Uncovered {
+        needs: format!(
+            "to look up the host name `{}` (setting `{}` = {address})",
+            address.host, setting.name
+        ),
+        what_to_do: format!(
+            "{granted}, and the sandbox looks names up only for a datastore that grants a host \
+             by name; add \"{address}\" to the datastore's grants.hosts, or write a granted \
+             address in the setting"
+        ),
+    })
 }
 
 /// Whether a socket use passes the grants: connects to granted addresses, and the implicit

@@ -2,7 +2,7 @@
 //! and resource limits. Nothing is granted that is not written here: no environment, no
 //! arguments, no network, no stdin, no writable or unlisted paths.
 
-use std::path::PathBuf;
+use std::path::{Component, Path, PathBuf};
 use std::time::Duration;
 
 use wasmtime::component::ResourceTable;
@@ -14,6 +14,7 @@ use super::network::{self, HostGrant};
 use super::output::PluginOutput;
 use super::{EPOCH_TICK, Redactor, Runtime};
 use crate::contract::qualityd::connector::{log, types};
+use crate::contract::{Setting, SettingSpec, SettingType};
 use crate::error::PluginLabel;
 use crate::{Error, Result};
 
@@ -64,6 +65,95 @@ impl Grants {
     pub(crate) fn deadline_ticks(&self) -> u64 {
         (self.call_timeout.as_millis() / EPOCH_TICK.as_millis()).max(1) as u64
     }
+
+    /// The first setting that names something these grants do not let the plugin reach,
+    /// judged by the setting's declared type: a `path` outside every granted directory (the
+    /// plugin would see no such file), or an `address` whose host is a name while no host
+    /// is granted by name (the sandbox then refuses every name lookup). Checked before a
+    /// session opens, so the user reads which grant is missing instead of what the plugin
+    /// saw.
+    pub fn uncovered(&self, specs: &[SettingSpec], settings: &[Setting]) -> Option<Uncovered> {
+        settings.iter().find_map(|setting| {
+            let spec = specs.iter().find(|spec| spec.name == setting.name)?;
+            match spec.type_ {
+                SettingType::Path => self.uncovered_path(setting),
+                SettingType::Address => network::uncovered_name(&self.hosts, setting),
+                _ => None,
+            }
+        })
+    }
+
+    /// A path setting outside every granted directory. The sandbox mounts each directory at
+    /// its own path and the plugin resolves paths by their text, so the test is on the text
+    /// (`.` and `..` resolved), as the plugin will see it.
+    fn uncovered_path(&self, setting: &Setting) -> Option<Uncovered> {
+        let path = Path::new(&setting.value);
+        if !path.is_absolute() {
+            return None; // the SDK refuses it, as a setting of the wrong form
+        }
+        let path = lexically_normal(path);
+        if (self.directories.iter()).any(|dir| path.starts_with(lexically_normal(dir))) {
+            return None;
+        }
+        let needs = format!(
+            "read access to {} (setting `{}`)",
+            path.display(),
+            setting.name
+        );
+        let granted = match self.directories.is_empty() {
+            true => "it grants no directory".to_owned(),
+            false => format!(
+                "it is in none of the granted directories ({})",
+                (self.directories.iter())
+                    .map(|d| d.display().to_string())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        };
+        // Through a symbolic link, the path may lead into a granted directory: the plugin
+        // sees only the real path.
+        let real = std::fs::canonicalize(&path).ok();
+        let what_to_do = match real {
+            Some(real) if (self.directories.iter()).any(|dir| real.starts_with(dir)) => format!(
+                "{granted}, but it leads into one through a symbolic link; write its real path, \
+                 {}, in the setting",
+                real.display()
+            ),
+            _ => format!(
+                "{granted}; add {} (or a directory above it) to the datastore's \
+                 grants.directories, or correct the setting",
+                match path.parent() {
+                    Some(parent) if !parent.as_os_str().is_empty() => parent.display(),
+                    _ => path.display(),
+                }
+            ),
+        };
+        Some(Uncovered { needs, what_to_do })
+    }
+}
+
+/// What a setting names that its datastore's grants do not cover, and how to grant it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Uncovered {
+    /// What the plugin would need, in words, with the setting that names it.
+    pub needs: String,
+    /// Why the grants do not cover it, and which grant to add.
+    pub what_to_do: String,
+}
+
+/// `path` with `.` left out and `..` taken back, without touching the filesystem.
+fn lexically_normal(path: &Path) -> PathBuf {
+    let mut normal = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                normal.pop();
+            }
+            other => normal.push(other),
+        }
+    }
+    normal
 }
 
 /// The data of one plugin instance's store.

@@ -172,6 +172,16 @@ impl Store {
         })
     }
 
+    /// The names in a datastore's catalog, in order.
+    pub fn container_names(&self, datastore: &str) -> Result<Vec<String>> {
+        self.read(|c| {
+            let mut statement =
+                c.prepare("SELECT name FROM containers WHERE datastore = ?1 ORDER BY name")?;
+            let rows = statement.query_map([datastore], |row| row.get(0))?;
+            rows.collect()
+        })
+    }
+
     /// One container of a datastore's catalog.
     pub fn container(&self, datastore: &str, name: &str) -> Result<Option<CatalogEntry>> {
         self.read(|c| {

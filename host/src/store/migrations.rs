@@ -129,6 +129,19 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX anomalies_by_status ON anomalies (status, id);
     ALTER TABLE jobs ADD COLUMN incremental INTEGER NOT NULL DEFAULT 0;
     "#,
+    // 4: container kinds as the contract and the API spell them: catalogs stored before were
+    // written in the bindings' debug form, lowercased (`containerkind::filegroup`).
+    r#"
+    UPDATE containers SET kind = CASE kind
+        WHEN 'containerkind::table' THEN 'table'
+        WHEN 'containerkind::view' THEN 'view'
+        WHEN 'containerkind::file' THEN 'file'
+        WHEN 'containerkind::filegroup' THEN 'file-group'
+        WHEN 'containerkind::sheet' THEN 'sheet'
+        ELSE kind
+    END
+    WHERE kind LIKE 'containerkind::%';
+    "#,
 ];
 
 /// Apply the migrations this file has not seen yet, each in its own transaction.
@@ -147,4 +160,43 @@ pub fn migrate(connection: &mut Connection) -> rusqlite::Result<()> {
         transaction.commit()?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::contract::ContainerKind;
+
+    /// A catalog stored by a qualityd before migration 4 reads with the contract's kinds.
+    #[test]
+    fn kinds_stored_in_the_debug_form_read_as_the_contract_spells_them() {
+        let mut connection = Connection::open_in_memory().unwrap();
+        for migration in &MIGRATIONS[..3] {
+            connection.execute_batch(migration).unwrap();
+        }
+        connection.pragma_update(None, "user_version", 3).unwrap();
+        for (at, kind) in ContainerKind::ALL.iter().enumerate() {
+            // What `format!("{:?}", kind).to_lowercase()` stored.
+            let old = format!("{kind:?}").to_lowercase();
+            assert!(old.starts_with("containerkind::"), "{old}");
+            connection
+                .execute(
+                    "INSERT INTO containers (datastore, name, kind, fields, updated_at) \
+                     VALUES ('d', ?1, ?2, '[]', 0)",
+                    rusqlite::params![format!("c{at}"), old],
+                )
+                .unwrap();
+        }
+        migrate(&mut connection).unwrap();
+        let mut statement = connection
+            .prepare("SELECT kind FROM containers ORDER BY name")
+            .unwrap();
+        let kinds: Vec<String> = statement
+            .query_map([], |row| row.get(0))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let expected: Vec<&str> = ContainerKind::ALL.iter().map(|k| k.as_str()).collect();
+        assert_eq!(kinds, expected);
+    }
 }

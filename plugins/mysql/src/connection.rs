@@ -17,7 +17,7 @@ use mysql_common::value::{ServerSide, Value};
 use qualityd_plugin_sdk::{Error, Result};
 
 use crate::auth::{self, Credentials};
-use crate::errors::{Context, Failure};
+use crate::errors::{Context, Failure, NO_SUCH_DATABASE};
 use crate::packets::{Reader, Wire, err_failure, is_eof, is_err, is_ok, put_lenenc_bytes};
 
 /// A socket read that waits longer than this is a lost connection (the host's default
@@ -85,7 +85,12 @@ impl Conn {
         };
         conn.handshake(options)
             .and_then(|()| conn.simple("SET NAMES utf8mb4, time_zone = '+00:00'"))
-            .map_err(|f| options.context().session(f))?;
+            .map_err(|f| match f {
+                Failure::Server(e) if e.code == NO_SUCH_DATABASE => options
+                    .context()
+                    .no_such_database(&e, visible_databases(options)),
+                f => options.context().session(f),
+            })?;
         Ok(conn)
     }
 
@@ -128,7 +133,7 @@ impl Conn {
             Some(scramble),
             handshake.server_version_parsed().unwrap_or((5, 5, 5)),
             Some(options.user.as_bytes()),
-            Some(options.database.as_bytes()),
+            (!options.database.is_empty()).then_some(options.database.as_bytes()),
             Some(plugin.clone()),
             wanted & server_caps,
             None,
@@ -344,6 +349,33 @@ fn execute_payload(id: u32, params: &[Param]) -> Vec<u8> {
     out
 }
 
+/// The databases `options.user` may read, system ones left out, from a second connection
+/// that selects none; `None` when they cannot be listed. For the error about a database
+/// that does not exist.
+fn visible_databases(options: &ConnectOptions) -> Option<Vec<String>> {
+    const SYSTEM: [&str; 4] = ["information_schema", "mysql", "performance_schema", "sys"];
+    let options = ConnectOptions {
+        database: String::new(),
+        ..options.clone()
+    };
+    let mut conn = Conn::open(&options).ok()?;
+    let rows = conn
+        .rows(
+            "SELECT schema_name FROM information_schema.schemata ORDER BY schema_name",
+            &[],
+        )
+        .ok()?;
+    Some(
+        rows.into_iter()
+            .filter_map(|row| match row.into_iter().next() {
+                Some(Value::Bytes(name)) => String::from_utf8(name).ok(),
+                _ => None,
+            })
+            .filter(|name| !SYSTEM.contains(&name.as_str()))
+            .collect(),
+    )
+}
+
 /// Open the TCP connection, trying each address the name stands for.
 fn connect(options: &ConnectOptions) -> Result<TcpStream> {
     let address = &options.address;
@@ -357,7 +389,16 @@ fn connect(options: &ConnectOptions) -> Result<TcpStream> {
         .collect();
     let mut last = None;
     for socket in &addresses {
-        match TcpStream::connect_timeout(socket, options.connect_timeout) {
+        // Under WASI a refused connect can return Ok: the refusal is the socket's pending
+        // error, and the first read would fail with "not connected".
+        let connected =
+            TcpStream::connect_timeout(socket, options.connect_timeout).and_then(|stream| {
+                match stream.take_error() {
+                    Ok(Some(e)) => Err(e),
+                    _ => Ok(stream),
+                }
+            });
+        match connected {
             Ok(stream) => {
                 // Not every platform has these; a connection without them still works.
                 let _ = stream.set_nodelay(true);
@@ -371,25 +412,10 @@ fn connect(options: &ConnectOptions) -> Result<TcpStream> {
             Err(e) => last = Some(e),
         }
     }
-    let Some(e) = last else {
-        return Err(Error::connection(format!(
+    match last {
+        Some(e) => Err(Error::connect_failed(address, &e, options.connect_timeout)),
+        None => Err(Error::connection(format!(
             "`{address}` resolves to no address; check the `address` setting"
-        )));
-    };
-    let secs = options.connect_timeout.as_secs();
-    Err(Error::connection(match e.kind() {
-        io::ErrorKind::ConnectionRefused => format!(
-            "nothing is listening at {address} (connection refused); check the `address` \
-             setting and that the server is running"
-        ),
-        io::ErrorKind::PermissionDenied => format!(
-            "the sandbox refused the connection to {address} (permission denied): it is not \
-             granted to this datastore; add `{address}` to the datastore's grants.hosts"
-        ),
-        io::ErrorKind::TimedOut | io::ErrorKind::WouldBlock => format!(
-            "no answer from {address} within {secs} s (connect_timeout_secs); check the \
-             address and the network"
-        ),
-        _ => format!("cannot connect to {address}: {e}"),
-    }))
+        ))),
+    }
 }

@@ -64,7 +64,7 @@ const DENIED: &[u16] = &[1044, 1045, 1130, 1142, 1143, 1227, 1698, 1862];
 /// The table does not exist.
 pub const NO_SUCH_TABLE: u16 = 1146;
 /// The database does not exist.
-const NO_SUCH_DATABASE: u16 = 1049;
+pub const NO_SUCH_DATABASE: u16 = 1049;
 /// MySQL's `require_secure_transport` refusal.
 const NEEDS_TLS: u16 = 3159;
 
@@ -114,7 +114,7 @@ impl Context<'_> {
     }
 
     fn server(&self, e: ServerError) -> Error {
-        let (address, user, database) = (self.address, self.user, self.database);
+        let (address, user) = (self.address, self.user);
         if needs_tls(&e) {
             tls_unsupported(address, &e.to_string())
         } else if DENIED.contains(&e.code) {
@@ -123,10 +123,7 @@ impl Context<'_> {
                  `password` settings and the user's grants"
             ))
         } else if e.code == NO_SUCH_DATABASE {
-            Error::config(format!(
-                "the server at {address} has no database `{database}` ({e}); check the \
-                 `database` setting"
-            ))
+            self.no_such_database(&e, None)
         } else if LOST.contains(&e.code) {
             Error::connection(format!(
                 "the server at {address} ended the connection ({e}); retry"
@@ -134,6 +131,23 @@ impl Context<'_> {
         } else {
             Error::internal(format!("the server at {address} failed a query: {e}"))
         }
+    }
+
+    /// The server has no database of the `database` setting's name: say which databases
+    /// the user may read, when they could be listed (`databases`, system ones left out).
+    pub fn no_such_database(&self, e: &ServerError, databases: Option<Vec<String>>) -> Error {
+        let (address, user, database) = (self.address, self.user, self.database);
+        let known = match databases {
+            Some(names) if names.is_empty() => {
+                format!("user `{user}` may read none but the system databases")
+            }
+            Some(names) => format!("user `{user}` may read: {}", names.join(", ")),
+            None => "`SHOW DATABASES` lists those it has".to_owned(),
+        };
+        Error::config(format!(
+            "the server at {address} has no database `{database}` ({e}); {known}. Correct \
+             the `database` setting (names are case-sensitive on most servers)"
+        ))
     }
 
     /// A failure while reading `table`: lost connections say to retry, a dropped table is

@@ -148,6 +148,46 @@ pub fn relations(
     Ok(relations)
 }
 
+/// Fail with a not-found error naming the first of `schemas` (the `schemas` setting) that
+/// the database does not have, and the schemas it has: a misspelt schema would otherwise
+/// list no containers without a word.
+pub fn check_schemas(
+    connection: &mut Connection,
+    database: &str,
+    schemas: &[String],
+) -> Result<()> {
+    if schemas.is_empty() {
+        return Ok(());
+    }
+    let rows = connection.query("SELECT nspname FROM pg_namespace ORDER BY nspname")?;
+    let existing: Vec<String> = rows
+        .into_iter()
+        .filter_map(|row| row.into_iter().next().flatten())
+        .collect();
+    let Some(missing) = schemas.iter().find(|s| !existing.contains(s)) else {
+        return Ok(());
+    };
+    let listed: Vec<&str> = existing
+        .iter()
+        .map(String::as_str)
+        .filter(|name| !is_system_schema(name))
+        .collect();
+    let listed = match listed.is_empty() {
+        true => "none but the system ones".to_owned(),
+        false => listed.join(", "),
+    };
+    Err(Error::not_found(format!(
+        "database `{database}` has no schema {missing:?} (setting `schemas`); it has: {listed}. Correct \
+         the `schemas` setting (names are case-sensitive), or leave it out to list every \
+         schema"
+    )))
+}
+
+/// The schemas the catalog leaves out (as `RELATIONS` does).
+fn is_system_schema(name: &str) -> bool {
+    name == "information_schema" || name.starts_with("pg_") || name.starts_with("_timescaledb")
+}
+
 /// The one relation a container name stands for.
 pub fn relation(connection: &mut Connection, name: &str) -> Result<Relation> {
     relations(connection, &[], Some(name))?

@@ -154,11 +154,17 @@ impl PostgresSession {
 
 impl Session for PostgresSession {
     fn check(&self) -> Result<()> {
-        self.with_connection(|c| c.query("SELECT 1").map(drop))
+        self.with_connection(|c| {
+            c.query("SELECT 1")?;
+            catalog::check_schemas(c, &self.options.database, &self.schemas)
+        })
     }
 
     fn discover(&self) -> Result<Vec<ContainerInfo>> {
-        let relations = self.with_connection(|c| catalog::relations(c, &self.schemas, None))?;
+        let relations = self.with_connection(|c| {
+            catalog::check_schemas(c, &self.options.database, &self.schemas)?;
+            catalog::relations(c, &self.schemas, None)
+        })?;
         Ok(relations
             .into_iter()
             .map(|relation| ContainerInfo {

@@ -291,29 +291,39 @@ impl Drop for Connection {
 }
 
 fn connect(address: &str, timeout: Duration) -> Result<TcpStream> {
-    let refused = |e: std::io::Error| {
-        Error::connection(format!(
-            "cannot connect to {address}: {e}; check the `address` setting, that the server \
-             listens there, and that the datastore's grants list it"
-        ))
-    };
-    let addresses: Vec<SocketAddr> = address.to_socket_addrs().map_err(refused)?.collect();
+    let addresses: Vec<SocketAddr> = address
+        .to_socket_addrs()
+        .map_err(|e| {
+            Error::connection(format!(
+                "cannot resolve `{address}` ({e}); check the `address` setting (host:port)"
+            ))
+        })?
+        .collect();
     let mut last = None;
     for socket in addresses {
-        match TcpStream::connect_timeout(&socket, timeout) {
+        let connected = match TcpStream::connect_timeout(&socket, timeout) {
+            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => TcpStream::connect(socket),
+            other => other,
+        };
+        // Under WASI a refused connect can return Ok: the refusal is the socket's pending
+        // error, and the first read would fail with "not connected".
+        match connected.and_then(|stream| match stream.take_error() {
+            Ok(Some(e)) => Err(e),
+            _ => Ok(stream),
+        }) {
             Ok(stream) => {
                 let _ = stream.set_nodelay(true);
                 return Ok(stream);
             }
-            Err(e) if e.kind() == std::io::ErrorKind::Unsupported => {
-                return TcpStream::connect(socket).map_err(refused);
-            }
             Err(e) => last = Some(e),
         }
     }
-    Err(refused(last.unwrap_or_else(|| {
-        std::io::Error::new(std::io::ErrorKind::NotFound, "the name has no address")
-    })))
+    match last {
+        Some(e) => Err(Error::connect_failed(address, &e, timeout)),
+        None => Err(Error::connection(format!(
+            "`{address}` resolves to no address; check the `address` setting"
+        ))),
+    }
 }
 
 /// A big-endian i32 at `at`.

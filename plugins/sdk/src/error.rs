@@ -1,5 +1,7 @@
 //! Constructors for the contract's error variant, so connectors say what failed and where.
 
+use std::time::Duration;
+
 use crate::{DataError, Error, Location};
 
 /// The result type of every connector call.
@@ -17,6 +19,40 @@ impl Error {
     /// The datastore could not be reached.
     pub fn connection(message: impl Into<String>) -> Self {
         Error::Connection(message.into())
+    }
+    /// A TCP connect to `address` (`host:port`) that failed with `e`, worded by what the
+    /// failure means for the user: nothing listening, not granted by the sandbox, no answer
+    /// within `timeout`, or unreachable. Under WASI a refused connect may show only at the
+    /// first read or write; connectors check the socket's error after connecting, so it
+    /// reads as refused here rather than as a lost connection.
+    pub fn connect_failed(address: &str, e: &std::io::Error, timeout: Duration) -> Self {
+        use std::io::ErrorKind::*;
+        Error::Connection(match e.kind() {
+            ConnectionRefused => format!(
+                "the connection to {address} was refused: nothing listens there; check that \
+                 the server is running and that the `address` setting has the right host and \
+                 port"
+            ),
+            PermissionDenied => format!(
+                "the sandbox refused the connection to {address} (permission denied): it is \
+                 not granted to this datastore; add \"{address}\" to the datastore's \
+                 grants.hosts"
+            ),
+            TimedOut | WouldBlock => format!(
+                "no answer from {address} within {} s (connect_timeout_secs); check the \
+                 `address` setting, that the server is up and that no firewall drops the \
+                 connection",
+                timeout.as_secs()
+            ),
+            HostUnreachable | NetworkUnreachable | NetworkDown => format!(
+                "{address} cannot be reached ({e}); check the host in the `address` setting \
+                 and the network"
+            ),
+            _ => format!(
+                "cannot connect to {address} ({e}); check the `address` setting and that the \
+                 server is up"
+            ),
+        })
     }
     /// Something asked for does not exist.
     pub fn not_found(message: impl Into<String>) -> Self {
