@@ -123,10 +123,8 @@ fn every_partition_layout_reads_every_record_once() {
                         "ending {ending:?}, final newline {final_newline}, quoted last \
                          {quoted_last}, partition_bytes {partition_bytes}"
                     );
-                    let (partitions, records) = records_read(
-                        &path,
-                        &[("partition_bytes", &partition_bytes.to_string())],
-                    );
+                    let (partitions, records) =
+                        records_read(&path, &[("partition_bytes", &partition_bytes.to_string())]);
                     if partition_bytes == 1 {
                         assert!(partitions > 20, "{layout}: {partitions} partitions");
                     }
@@ -195,7 +193,11 @@ fn common_null_markers_in_the_sample_read_as_null() {
 fn markers_only_in_text_fields_stay_text() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("countries.csv");
-    std::fs::write(&path, "code,name,rank\nNA,Namibia,1\nFR,France,2\n-,none,3\n").unwrap();
+    std::fs::write(
+        &path,
+        "code,name,rank\nNA,Namibia,1\nFR,France,2\n-,none,3\n",
+    )
+    .unwrap();
     let profile = profile_one(&path, &[]);
     let code = field(&profile, "code");
     assert_eq!(code.data_type, DataType::Utf8);
@@ -267,7 +269,10 @@ fn markers_read_as_null_are_logged_with_the_file_and_fields() {
         .unwrap();
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{stderr}");
-    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("read as null")).collect();
+    let lines: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.contains("read as null"))
+        .collect();
     assert_eq!(lines.len(), 1, "{stderr}");
     for part in [
         "penguins.csv: `-`, `NA` read as null in every field of this file",
@@ -336,7 +341,10 @@ fn a_read_beyond_the_memory_grant_says_which_grant_to_raise() {
     let outcomes =
         operation::profile(&datastore, &ProfileOptions::default(), &Progress::default()).unwrap();
     let error = container_error(&outcomes, "wide.csv");
-    assert!(error.contains("exceeded its memory cap of 48 MiB"), "{error}");
+    assert!(
+        error.contains("exceeded its memory cap of 48 MiB"),
+        "{error}"
+    );
     assert!(
         error.contains("raise the datastore's memory grant (`grants.memory_mib`"),
         "{error}"
