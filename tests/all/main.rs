@@ -9,6 +9,7 @@ mod artifact_cache;
 mod bad_input;
 mod cli;
 mod crash_safety;
+mod csv_edges;
 mod csv_profile;
 mod daemon_api;
 mod daemon_lifecycle;

@@ -280,7 +280,7 @@ pub(crate) fn classify_trap(
     let state = store.data();
     let reason = if let Some(refused) = state.memory_refused() {
         format!(
-            "it exceeded its memory cap of {} MiB (asked for {} MiB); raise the datastore's memory grant (grants.memory_mib, or --memory-mib) if the data needs it",
+            "it exceeded its memory cap of {} MiB (asked for {} MiB); if the data needs it, raise the datastore's memory grant (`grants.memory_mib` in the config, `--memory-mib` on the CLI; a plugin instance can use at most 4096 MiB)",
             grants.memory_bytes >> 20,
             refused >> 20
         )

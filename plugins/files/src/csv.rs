@@ -1,17 +1,23 @@
 //! CSV files: schema inference, record-aligned byte-range partitions, and reading.
 
+use std::cell::RefCell;
+use std::collections::{BTreeMap, BTreeSet};
 use std::io::{BufRead, Read};
+use std::path::PathBuf;
+use std::rc::Rc;
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
 use arrow_csv::reader::{Decoder, Format, ReaderBuilder};
-use arrow_schema::{ArrowError, SchemaRef};
+use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use qualityd_plugin_sdk::{Batches, Error, Partition, ReadRequest, Result, Settings};
 
+use crate::batch::rows_per_batch;
 use crate::cuts::record_aligned_cuts;
-use crate::errors::{Numbering, data_error};
+use crate::errors::{Numbering, ReadContext, data_error};
 use crate::inferred::{Inferred, estimate_rows};
 use crate::listing::{Compression, FileEntry, Kind, io_error};
+use crate::nulls::{NullValues, Sample, markers_in_sample};
 use crate::request::{Limited, projection};
 use crate::source;
 
@@ -22,7 +28,25 @@ pub struct CsvFormat {
     quote: u8,
     escape: Option<u8>,
     header: bool,
-    null_values: Option<regex::Regex>,
+    /// The `null_values` setting.
+    nulls: NullValues,
+    /// Records sampled to infer a file's schema (`infer_rows`).
+    infer_rows: usize,
+    /// What inference found in each file, so that a read does not sample it again.
+    inferred: Rc<RefCell<BTreeMap<PathBuf, FileInference>>>,
+}
+
+/// What inference found in one file, as it was when sampled.
+#[derive(Debug, Clone)]
+struct FileInference {
+    size: u64,
+    modified: Option<i64>,
+    rows: usize,
+    inferred: Inferred,
+    /// The null values of this file: the setting's and the markers found in the sample.
+    nulls: NullValues,
+    /// The fields whose type the markers found revealed (read as text without them).
+    marked_fields: Vec<String>,
 }
 
 /// The bytes of a file a partition reads.
@@ -49,22 +73,17 @@ impl CsvFormat {
             one_byte(settings, name)?
                 .ok_or_else(|| Error::config(format!("setting `{name}` must not be empty")))
         };
-        let null_values = match settings.text("null_values")? {
-            "" => None,
-            list => {
-                let alternatives: Vec<String> = list.split(',').map(regex::escape).collect();
-                let pattern = format!("^(|{})$", alternatives.join("|"));
-                Some(regex::Regex::new(&pattern).map_err(|e| {
-                    Error::config(format!("setting `null_values` is not usable: {e}"))
-                })?)
-            }
-        };
+        let nulls = NullValues::from_setting(settings.text("null_values")?);
+        // Checked here, so that a bad setting fails `open`.
+        nulls.regex()?;
         Ok(CsvFormat {
             delimiter: required("delimiter")?,
             quote: required("quote")?,
             escape: one_byte(settings, "escape")?,
             header: settings.boolean("header")?,
-            null_values,
+            nulls,
+            infer_rows: settings.positive("infer_rows")? as usize,
+            inferred: Rc::default(),
         })
     }
 
@@ -77,7 +96,7 @@ impl CsvFormat {
         format
     }
 
-    fn arrow_format(&self) -> Format {
+    fn arrow_format(&self, nulls: &NullValues) -> Result<Format> {
         let format = Format::default()
             .with_header(self.header)
             .with_delimiter(self.delimiter)
@@ -86,33 +105,130 @@ impl CsvFormat {
             Some(escape) => format.with_escape(escape),
             None => format,
         };
-        match &self.null_values {
-            Some(nulls) => format.with_null_regex(nulls.clone()),
+        Ok(match nulls.regex()? {
+            Some(nulls) => format.with_null_regex(nulls),
             None => format,
-        }
+        })
     }
 
     /// Infer the schema from the first `rows` records and estimate the record count.
     pub fn infer(&self, file: &FileEntry, rows: usize) -> Result<Inferred> {
-        let format = self.of(file);
+        Ok(self.file_inference(file, rows)?.inferred)
+    }
+
+    /// What inference finds in a file: from the memo when the file has not changed since.
+    fn file_inference(&self, file: &FileEntry, rows: usize) -> Result<FileInference> {
+        if let Some(known) = self.inferred.borrow().get(&file.path)
+            && (known.size, known.modified, known.rows) == (file.size, file.modified, rows)
+        {
+            return Ok(known.clone());
+        }
+        let found = self.of(file).sample(file, rows)?;
+        self.inferred
+            .borrow_mut()
+            .insert(file.path.clone(), found.clone());
+        Ok(found)
+    }
+
+    /// Sample a file: arrow-csv infers the types with the configured null values; where it
+    /// found text, the fields that hold numbers, booleans, dates or times besides common null
+    /// markers take that type, and those markers read as null in this file.
+    fn sample(&self, file: &FileEntry, rows: usize) -> Result<FileInference> {
+        let (schema, records, sample_bytes) = self.infer_types(file, rows, &self.nulls)?;
+        let row_estimate = estimate_rows(file, records, rows, sample_bytes);
+        let text_fields: Vec<usize> = (0..schema.fields().len())
+            .filter(|&i| schema.field(i).data_type() == &DataType::Utf8)
+            .collect();
+        let mut inference = FileInference {
+            size: file.size,
+            modified: file.modified,
+            rows,
+            inferred: Inferred {
+                schema: Arc::new(schema.clone()),
+                row_estimate,
+            },
+            nulls: self.nulls.clone(),
+            marked_fields: Vec::new(),
+        };
+        if text_fields.is_empty() {
+            return Ok(inference);
+        }
+        let sample = Sample {
+            delimiter: self.delimiter,
+            quote: self.quote,
+            escape: self.escape,
+            header: self.header,
+            rows,
+        };
+        let markers =
+            markers_in_sample(source::open_all(file)?, &sample, &text_fields, &self.nulls)
+                .map_err(|e| {
+                    Error::data(format!("cannot read the schema sample: {e}"))
+                        .path(file.path.display().to_string())
+                })?;
+        if markers.is_empty() {
+            return Ok(inference);
+        }
+        let all_markers = self.nulls.with_found(markers.values().flatten().cloned());
+        let (typed, _, _) = self.infer_types(file, rows, &all_markers)?;
+        let revealed: Vec<usize> = markers
+            .keys()
+            .copied()
+            .filter(|&i| !matches!(typed.field(i).data_type(), DataType::Utf8 | DataType::Null))
+            .collect();
+        if revealed.is_empty() {
+            return Ok(inference);
+        }
+        let found: BTreeSet<String> = revealed
+            .iter()
+            .flat_map(|i| markers[i].iter().cloned())
+            .collect();
+        let fields: Vec<Field> = schema
+            .fields()
+            .iter()
+            .enumerate()
+            .map(|(i, field)| match revealed.contains(&i) {
+                true => typed.field(i).clone(),
+                false => field.as_ref().clone(),
+            })
+            .collect();
+        inference.marked_fields = revealed
+            .iter()
+            .map(|&i| {
+                format!(
+                    "`{}` ({})",
+                    typed.field(i).name(),
+                    typed.field(i).data_type()
+                )
+            })
+            .collect();
+        inference.inferred.schema = Arc::new(Schema::new_with_metadata(fields, schema.metadata));
+        inference.nulls = self.nulls.with_found(found);
+        Ok(inference)
+    }
+
+    /// arrow-csv's types for the first `rows` records with these null values, the records
+    /// sampled and the bytes read to sample them.
+    fn infer_types(
+        &self,
+        file: &FileEntry,
+        rows: usize,
+        nulls: &NullValues,
+    ) -> Result<(Schema, usize, u64)> {
         let mut counted = CountingReader {
             inner: source::open_all(file)?,
             bytes: 0,
         };
-        let (schema, records) = format
-            .arrow_format()
+        let (schema, records) = self
+            .arrow_format(nulls)?
             .infer_schema(&mut counted, Some(rows))
             .map_err(|e| {
                 // The `csv` crate behind inference counts physical lines already.
-                data_error(&file.path, &e, |n, numbering| {
+                data_error(&file.path, &e, None, |n, numbering| {
                     (numbering == Numbering::Lines).then_some(n)
                 })
             })?;
-        let row_estimate = estimate_rows(file, records, rows, counted.bytes);
-        Ok(Inferred {
-            schema: Arc::new(schema),
-            row_estimate,
-        })
+        Ok((schema, records, counted.bytes))
     }
 
     /// Split a file into byte ranges of about `target` bytes, each starting on a record.
@@ -135,7 +251,8 @@ impl CsvFormat {
             .collect())
     }
 
-    /// Read one partition, honouring projection and limit.
+    /// Read one partition, honouring projection and limit. Batches hold at most
+    /// [`crate::batch::CELL_BUDGET`] values, whatever `batch_rows` says.
     pub fn read(
         &self,
         file: &FileEntry,
@@ -145,8 +262,21 @@ impl CsvFormat {
     ) -> Result<Batches> {
         let format = self.of(file);
         let range = ByteRange::parse(&request.partition.id)?;
+        let inference = self.file_inference(file, self.infer_rows)?;
+        if range.start == 0 && !inference.nulls.found().is_empty() {
+            // Once per read of the file: its first partition.
+            qualityd_plugin_sdk::log::info(&format!(
+                "{}: {} read as null in every field of this file: fields {} hold them \
+                 besides their values (set `null_values` to name the null markers yourself)",
+                file.path.display(),
+                quoted(inference.nulls.found()),
+                inference.marked_fields.join(", "),
+            ));
+        }
         let (indices, projected) = projection(&schema, request, &file.name)?;
-        let mut builder = ReaderBuilder::new(schema)
+        // arrow-csv reserves room for every field of a batch, projected or not.
+        let batch_rows = rows_per_batch(batch_rows, schema.fields().len());
+        let mut builder = ReaderBuilder::new(schema.clone())
             .with_header(format.header && range.start == 0)
             .with_delimiter(format.delimiter)
             .with_quote(format.quote)
@@ -155,13 +285,15 @@ impl CsvFormat {
         if let Some(escape) = format.escape {
             builder = builder.with_escape(escape);
         }
-        if let Some(nulls) = &format.null_values {
-            builder = builder.with_null_regex(nulls.clone());
+        if let Some(nulls) = inference.nulls.regex()? {
+            builder = builder.with_null_regex(nulls);
         }
         let batches = CsvBatches {
             decoder: builder.build_decoder(),
             reader: source::open(file, range.start, range.end)?,
             file: file.clone(),
+            schema,
+            nulls: inference.nulls,
             format,
             range,
         };
@@ -171,6 +303,12 @@ impl CsvFormat {
             filter_applied: request.filter.is_empty(),
         })
     }
+}
+
+/// Values as a list for a message: `` `NA` `` or `` `-`, `NA` ``.
+fn quoted(values: &[String]) -> String {
+    let quoted: Vec<String> = values.iter().map(|v| format!("`{v}`")).collect();
+    quoted.join(", ")
 }
 
 impl ByteRange {
@@ -205,6 +343,9 @@ struct CsvBatches {
     decoder: Decoder,
     reader: Box<dyn BufRead>,
     file: FileEntry,
+    /// The file's fields (before projection), to name the field of a bad value.
+    schema: SchemaRef,
+    nulls: NullValues,
     format: CsvFormat,
     range: ByteRange,
 }
@@ -217,6 +358,10 @@ impl CsvBatches {
                 .fill_buf()
                 .map_err(|e| io_error(&self.file.path, &e))?;
             if buf.is_empty() {
+                // The end of the input: an empty buffer tells the decoder so, and it ends a
+                // last record that has no newline (without it, the record is dropped or
+                // "part way through" at flush).
+                self.decoder.decode(&[]).map_err(|e| self.error(&e))?;
                 break;
             }
             let decoded = self.decoder.decode(buf).map_err(|e| self.error(&e))?;
@@ -230,7 +375,11 @@ impl CsvBatches {
 
     /// A decoding error, located on the file's physical line.
     fn error(&self, e: &ArrowError) -> Error {
-        data_error(&self.file.path, e, |number, numbering| {
+        let context = ReadContext {
+            fields: self.schema.fields(),
+            nulls: &self.nulls,
+        };
+        data_error(&self.file.path, e, Some(&context), |number, numbering| {
             // The 0-based index of the record among those this partition's reader saw.
             let index = match numbering {
                 Numbering::RecordsFromOne => number.checked_sub(1)?,

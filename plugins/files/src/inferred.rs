@@ -5,6 +5,7 @@ use arrow_schema::SchemaRef;
 use crate::listing::{Compression, FileEntry};
 
 /// A schema inferred from a sample, and the number of records it suggests.
+#[derive(Debug, Clone)]
 pub struct Inferred {
     pub schema: SchemaRef,
     pub row_estimate: Option<u64>,

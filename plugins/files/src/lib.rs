@@ -8,6 +8,7 @@
 //! errors name the file and the line, row group or record.
 
 mod avro;
+mod batch;
 mod csv;
 mod cuts;
 mod errors;
@@ -15,6 +16,7 @@ mod grouping;
 mod inferred;
 mod json;
 mod listing;
+mod nulls;
 mod parquet;
 mod request;
 mod source;
