@@ -17,6 +17,7 @@ mod grouping;
 mod hostile_daemon;
 mod hot_reload;
 mod incremental;
+mod many_files;
 mod mysql;
 mod partitions;
 mod postgres;
