@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
-use crate::contract::{Partition, PartitionHint, ReadRequest};
+use crate::contract::{Partition, PartitionHint, ReadRequest, Scalar, Watermark};
 use crate::runtime::DiscoveredContainer;
 use crate::{Error, Result};
 
@@ -72,6 +72,13 @@ pub(super) trait Fold: Sync {
     /// Whether the partition's state needs no more batches (its read stops early).
     fn done(&self, _plan: &Self::Plan, _state: &Self::State) -> bool {
         false
+    }
+
+    /// The partition watermark a read starts after (an incremental read): passed back in
+    /// each read request, so a partition holding old and new records (a pack of small
+    /// files, some read before) returns only the new ones.
+    fn since(&self, _plan: &Self::Plan) -> Option<Scalar> {
+        None
     }
 
     /// Fold in the state of the partition that follows `into`'s.
@@ -328,7 +335,11 @@ impl PartitionRead<'_> {
             projection: self.projection.clone(),
             filter: Vec::new(),
             limit: self.limit,
-            watermark: None,
+            // The partitions' own watermark: its field is the empty name.
+            watermark: fold.since(plan).map(|value| Watermark {
+                field: String::new(),
+                value,
+            }),
         };
         let mut reader = session.read(request, self.schema.clone())?;
         let mut counted_bytes = 0;

@@ -9,7 +9,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 use crate::Result;
-use crate::contract::Partition;
+use crate::contract::{Partition, Scalar};
 use crate::runtime::DiscoveredContainer;
 use crate::scan::FailingRecord;
 
@@ -22,6 +22,9 @@ pub(super) struct Wanted {
     pub offsets: BTreeMap<String, u64>,
     /// The rows to keep.
     pub rows: BTreeSet<u64>,
+    /// The watermark the scan read past (an incremental scan), so that the partitions are
+    /// read again as the scan read them.
+    pub since: Option<Scalar>,
 }
 
 /// Read the partitions holding the wanted rows again and return the rows as records, by
@@ -74,7 +77,8 @@ struct Picked<'a> {
 }
 
 impl<'a> Fold for PickFold<'a> {
-    type Plan = ();
+    /// The watermark the scan read past.
+    type Plan = Option<Scalar>;
     type State = Picked<'a>;
 
     fn wants(&self, container: &DiscoveredContainer) -> bool {
@@ -86,10 +90,10 @@ impl<'a> Fold for PickFold<'a> {
         container: &DiscoveredContainer,
         _: &SchemaRef,
         partitions: &mut Vec<Partition>,
-    ) -> Result<()> {
+    ) -> Result<Option<Scalar>> {
         let Some(wanted) = self.wanted.get(&container.name) else {
             partitions.clear();
-            return Ok(());
+            return Ok(None);
         };
         // Only the partitions whose rows include a wanted one.
         let mut starts: Vec<(u64, &str)> = wanted
@@ -110,10 +114,10 @@ impl<'a> Fold for PickFold<'a> {
             })
             .collect();
         partitions.retain(|p| holding.contains(p.id.as_str()));
-        Ok(())
+        Ok(wanted.since.clone())
     }
 
-    fn empty(&self, _: &(), _: &DiscoveredContainer) -> Result<Picked<'a>> {
+    fn empty(&self, _: &Option<Scalar>, _: &DiscoveredContainer) -> Result<Picked<'a>> {
         Ok(Picked {
             rows: None,
             next_row: 0,
@@ -124,7 +128,7 @@ impl<'a> Fold for PickFold<'a> {
 
     fn start(
         &self,
-        _: &(),
+        _: &Option<Scalar>,
         container: &DiscoveredContainer,
         partition: &Partition,
     ) -> Result<Picked<'a>> {
@@ -145,7 +149,7 @@ impl<'a> Fold for PickFold<'a> {
         })
     }
 
-    fn update(&self, _: &(), state: &mut Picked<'a>, batch: RecordBatch) -> Result<()> {
+    fn update(&self, _: &Option<Scalar>, state: &mut Picked<'a>, batch: RecordBatch) -> Result<()> {
         let first = state.next_row;
         state.next_row = first.saturating_add(batch.num_rows() as u64);
         if let Some(rows) = state.rows {
@@ -159,14 +163,18 @@ impl<'a> Fold for PickFold<'a> {
     }
 
     /// Past the last wanted row of the partition: the rest of it is not read.
-    fn done(&self, _: &(), state: &Picked<'a>) -> bool {
+    fn done(&self, _: &Option<Scalar>, state: &Picked<'a>) -> bool {
         let left = state.next_row..state.end.max(state.next_row);
         state
             .rows
             .is_none_or(|rows| rows.range(left).next().is_none())
     }
 
-    fn merge(&self, _: &(), into: &mut Picked<'a>, next: Picked<'a>) {
+    fn merge(&self, _: &Option<Scalar>, into: &mut Picked<'a>, next: Picked<'a>) {
         into.records.extend(next.records);
+    }
+
+    fn since(&self, since: &Option<Scalar>) -> Option<Scalar> {
+        since.clone()
     }
 }

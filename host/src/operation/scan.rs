@@ -10,7 +10,7 @@ use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
 
 use crate::checks::{Check, ReferenceData};
-use crate::contract::Partition;
+use crate::contract::{Partition, Scalar};
 use crate::runtime::DiscoveredContainer;
 use crate::scan::{
     ContainerScan, ContainerScanResult, LastScan, ScanLimits, ScannedField, WatermarkValue,
@@ -134,7 +134,15 @@ pub fn scan(
                     .flat_map(|c| c.unrecorded.iter().copied())
                     .collect();
                 if !rows.is_empty() {
-                    wanted.insert(name.clone(), Wanted { offsets, rows });
+                    let since = plan.since.clone();
+                    wanted.insert(
+                        name.clone(),
+                        Wanted {
+                            offsets,
+                            rows,
+                            since,
+                        },
+                    );
                 }
                 result
             });
@@ -196,6 +204,8 @@ struct Plan {
     incremental: bool,
     /// The highest watermark among all its partitions, read or skipped.
     watermark: Option<WatermarkValue>,
+    /// The last scan's watermark, when only what is past it is read.
+    since: Option<Scalar>,
 }
 
 impl Fold for ScanFold<'_> {
@@ -240,6 +250,7 @@ impl Fold for ScanFold<'_> {
             schema: schema.clone(),
             incremental,
             watermark,
+            since: seen.filter(|_| incremental).map(scalar_of),
         })
     }
 
@@ -276,6 +287,22 @@ impl Fold for ScanFold<'_> {
 
     fn merge(&self, _: &Plan, into: &mut ContainerScan, next: ContainerScan) {
         into.merge(next);
+    }
+
+    fn since(&self, plan: &Plan) -> Option<Scalar> {
+        plan.since.clone()
+    }
+}
+
+/// A stored watermark as the contract's scalar, to pass back to the plugin.
+fn scalar_of(value: &WatermarkValue) -> Scalar {
+    match value {
+        WatermarkValue::Boolean(v) => Scalar::Boolean(*v),
+        WatermarkValue::Integer(v) => Scalar::Integer(*v),
+        WatermarkValue::Float(v) => Scalar::Float(*v),
+        WatermarkValue::Text(v) => Scalar::Text(v.clone()),
+        WatermarkValue::Date(v) => Scalar::Date(*v),
+        WatermarkValue::Timestamp(v) => Scalar::Timestamp(*v),
     }
 }
 

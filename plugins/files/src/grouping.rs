@@ -21,18 +21,6 @@ pub struct FileGroup {
     pub sheet: Option<String>,
 }
 
-impl FileGroup {
-    /// A file of this group by its relative path.
-    pub fn file(&self, name: &str) -> Result<&FileEntry> {
-        self.files.iter().find(|f| f.name == name).ok_or_else(|| {
-            Error::not_found(format!(
-                "`{name}` is not a file of container `{}`; ask `partitions` again",
-                self.name
-            ))
-        })
-    }
-}
-
 /// Explicit glob patterns, relative to the datastore's path (`*` stays within a folder,
 /// `**` crosses folders).
 pub struct Globs(Vec<glob::Pattern>);
@@ -51,23 +39,48 @@ impl Globs {
             .collect::<Result<_>>()
             .map(Globs)
     }
+
+    /// The pattern that groups a file, and whether it is one of these globs: the first glob
+    /// that matches it, else its name with the variable parts starred. Workbooks are never
+    /// grouped: their sheets are the containers.
+    fn pattern_of(&self, name: &str, kind: Kind) -> (String, bool) {
+        let options = glob::MatchOptions {
+            require_literal_separator: true,
+            ..glob::MatchOptions::default()
+        };
+        if kind == Kind::Xlsx {
+            return (name.to_string(), false);
+        }
+        match self.0.iter().find(|g| g.matches_with(name, options)) {
+            Some(glob) => (glob.as_str().to_string(), true),
+            None => (pattern_of(name), false),
+        }
+    }
+
+    /// Whether the file `name` can belong to the container `container` (without listing the
+    /// other files): the container is the file itself, one of its sheets, or its group.
+    pub fn may_contain(&self, container: &str, name: &str, kind: Kind) -> bool {
+        if container == name {
+            return true;
+        }
+        if kind == Kind::Xlsx {
+            return container
+                .strip_prefix(name)
+                .is_some_and(|rest| rest.starts_with('#'));
+        }
+        self.pattern_of(name, kind).0 == container
+    }
 }
 
 /// Group files into containers.
 pub fn group(files: Vec<FileEntry>, globs: &Globs) -> Vec<FileGroup> {
-    let options = glob::MatchOptions {
-        require_literal_separator: true,
-        ..glob::MatchOptions::default()
-    };
     let mut by_pattern: BTreeMap<(String, bool, String), Vec<FileEntry>> = BTreeMap::new();
     for file in files {
-        let key = match globs.0.iter().find(|g| g.matches_with(&file.name, options)) {
-            // Workbooks are never grouped: their sheets are the containers.
-            _ if file.kind == Kind::Xlsx => (file.name.clone(), false, kind_key(file.kind)),
-            Some(glob) => (glob.as_str().to_string(), true, kind_key(file.kind)),
-            None => (pattern_of(&file.name), false, kind_key(file.kind)),
-        };
-        by_pattern.entry(key).or_default().push(file);
+        let (pattern, explicit) = globs.pattern_of(&file.name, file.kind);
+        by_pattern
+            .entry((pattern, explicit, kind_key(file.kind)))
+            .or_default()
+            .push(file);
     }
     let mut groups: Vec<FileGroup> = Vec::new();
     for ((pattern, explicit, _), mut files) in by_pattern {

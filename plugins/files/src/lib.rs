@@ -12,18 +12,24 @@ mod batch;
 mod csv;
 mod cuts;
 mod errors;
+mod group_read;
 mod grouping;
 mod inferred;
 mod json;
 mod listing;
 mod nulls;
+mod packing;
 mod parquet;
+mod partition_id;
 mod request;
 mod source;
 mod unify;
 mod xlsx;
 
+use std::cell::RefCell;
+use std::collections::HashMap;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use qualityd_plugin_sdk::setting_spec as spec;
 use qualityd_plugin_sdk::{
@@ -34,10 +40,12 @@ use qualityd_plugin_sdk::{
 use arrow_schema::SchemaRef;
 
 use crate::csv::CsvFormat;
+use crate::group_read::GroupRead;
 use crate::grouping::{FileGroup, Globs, hive_values};
 use crate::inferred::Inferred;
 use crate::listing::{FileEntry, Kind, Listing};
-use crate::unify::{conform, unify};
+use crate::partition_id::{PartitionId, Piece};
+use crate::unify::unify;
 
 struct FilesConnector;
 
@@ -131,25 +139,65 @@ impl Connector for FilesConnector {
     fn open(settings: Settings) -> Result<Box<dyn Session>> {
         Ok(Box::new(FilesSession {
             listing: Listing::new(PathBuf::from(settings.text("path")?)),
-            format: CsvFormat::from_settings(&settings)?,
-            infer_rows: settings.positive("infer_rows")? as usize,
+            formats: Formats {
+                format: CsvFormat::from_settings(&settings)?,
+                infer_rows: settings.positive("infer_rows")? as usize,
+                batch_rows: settings.positive("batch_rows")? as usize,
+            },
             partition_bytes: settings.positive("partition_bytes")?,
-            batch_rows: settings.positive("batch_rows")? as usize,
             globs: Globs::parse(settings.text("patterns")?)?,
+            containers: RefCell::new(None),
+            schemas: RefCell::new(HashMap::new()),
         }))
     }
 }
 
+/// A session sees the directory as it was when it first listed it (a session lives for one
+/// operation: discover, then partitions of each container): the listing and each group's
+/// unified schema are computed once, so planning stats and infers each file once. Reads
+/// never list: a partition id names its files and carries its group's schema.
 struct FilesSession {
     listing: Listing,
+    formats: Formats,
+    partition_bytes: u64,
+    globs: Globs,
+    /// The containers, once listed.
+    containers: RefCell<Option<Rc<Containers>>>,
+    /// Each group's unified schema, once inferred, by container name.
+    schemas: RefCell<HashMap<String, SchemaRef>>,
+}
+
+/// The containers of a listing, and where each is by name.
+struct Containers {
+    groups: Vec<FileGroup>,
+    by_name: HashMap<String, usize>,
+}
+
+/// How files of every format are inferred, split and read: the settings the formats share.
+#[derive(Clone)]
+pub(crate) struct Formats {
     format: CsvFormat,
     infer_rows: usize,
-    partition_bytes: u64,
     batch_rows: usize,
-    globs: Globs,
 }
 
 impl FilesSession {
+    /// The containers, listed on the first call of the session.
+    fn containers(&self) -> Result<Rc<Containers>> {
+        if let Some(containers) = self.containers.borrow().as_ref() {
+            return Ok(containers.clone());
+        }
+        let groups = self.groups()?;
+        let by_name = groups
+            .iter()
+            .enumerate()
+            .map(|(index, group)| (group.name.clone(), index))
+            .collect();
+        let containers = Rc::new(Containers { groups, by_name });
+        *self.containers.borrow_mut() = Some(containers.clone());
+        Ok(containers)
+    }
+
     /// The containers: groups of files, and each sheet of a workbook on its own (a workbook
     /// that cannot be opened stays one container, so discover reports its error).
     fn groups(&self) -> Result<Vec<FileGroup>> {
@@ -171,18 +219,43 @@ impl FilesSession {
     }
 
     fn group(&self, name: &str) -> Result<FileGroup> {
-        self.groups()?
-            .into_iter()
-            .find(|g| g.name == name)
-            .ok_or_else(|| {
-                Error::not_found(format!(
-                    "no container `{name}` under {}; run discover to list the containers",
-                    self.listing.root().display()
-                ))
-            })
+        let containers = self.containers()?;
+        match containers.by_name.get(name) {
+            Some(index) => Ok(containers.groups[*index].clone()),
+            None => Err(Error::not_found(format!(
+                "no container `{name}` under {}; run discover to list the containers",
+                self.listing.root().display()
+            ))),
+        }
     }
 
-    fn infer(&self, file: &FileEntry, sheet: Option<&str>) -> Result<Inferred> {
+    /// The group's unified schema and summed row estimate; the schema is kept for the
+    /// partitions of the group.
+    fn describe(&self, group: &FileGroup) -> Result<Inferred> {
+        let inferred = self.formats.describe(group)?;
+        self.schemas
+            .borrow_mut()
+            .insert(group.name.clone(), inferred.schema.clone());
+        Ok(inferred)
+    }
+
+    /// The group's unified schema: kept from discover, or inferred now.
+    fn group_schema(&self, group: &FileGroup) -> Result<SchemaRef> {
+        if let Some(schema) = self.schemas.borrow().get(&group.name) {
+            return Ok(schema.clone());
+        }
+        Ok(self.describe(group)?.schema)
+    }
+}
+
+/// Whether a container's files are read as a group: brought to one unified schema (several
+/// files, or Hive values that become fields).
+fn is_group(group: &FileGroup) -> bool {
+    group.files.len() > 1 || !hive_values(&group.files[0].name).is_empty()
+}
+
+impl Formats {
+    pub(crate) fn infer(&self, file: &FileEntry, sheet: Option<&str>) -> Result<Inferred> {
         match file.kind {
             Kind::Csv { .. } => self.format.infer(file, self.infer_rows),
             Kind::Json => json::infer(file, self.infer_rows),
@@ -220,7 +293,7 @@ impl FilesSession {
         }
     }
 
-    fn read_file(
+    pub(crate) fn read_file(
         &self,
         file: &FileEntry,
         sheet: Option<&str>,
@@ -243,13 +316,14 @@ impl FilesSession {
 
 impl Session for FilesSession {
     fn check(&self) -> Result<()> {
-        self.listing.files().map(drop)
+        self.containers().map(drop)
     }
 
     fn discover(&self) -> Result<Vec<ContainerInfo>> {
-        let groups = self.groups()?;
-        Ok(groups
-            .into_iter()
+        let containers = self.containers()?;
+        Ok(containers
+            .groups
+            .iter()
             .map(|group| {
                 let kind = if group.files.len() == 1 {
                     ContainerKind::File
@@ -257,37 +331,68 @@ impl Session for FilesSession {
                     ContainerKind::FileGroup
                 };
                 let bytes = group.files.iter().map(|f| f.size).sum();
-                match self.describe(&group) {
+                let name = group.name.clone();
+                match self.describe(group) {
                     Ok(inferred) => ContainerInfo {
-                        name: group.name,
+                        name,
                         kind,
                         schema: inferred.schema,
                         row_estimate: inferred.row_estimate,
                         byte_size: Some(bytes),
                         error: None,
                     },
-                    Err(error) => ContainerInfo::failed(group.name, kind, Some(bytes), error),
+                    Err(error) => ContainerInfo::failed(name, kind, Some(bytes), error),
                 }
             })
             .collect())
     }
 
-    /// Each file's own partitions, their ids tagged with the file (`inner@file`), about
-    /// [`balanced_target`] bytes each.
+    /// Each file's own partitions, about [`balanced_target`] bytes each; in a group, runs of
+    /// small files read whole are packed many to a partition (see [`packing`]). Ids are
+    /// [`PartitionId`]s.
     fn partitions(&self, container: &str, hint: &PartitionHint) -> Result<Vec<Partition>> {
         let group = self.group(container)?;
         let target = hint.target_bytes.unwrap_or(self.partition_bytes).max(1);
         let total = group.files.iter().map(|f| f.size).sum();
         let target = balanced_target(total, target, hint.parallelism);
-        let mut partitions = Vec::new();
+        if !is_group(&group) {
+            let file = &group.files[0];
+            return (self.formats.file_partitions(file, target)?.into_iter())
+                .map(|inner| {
+                    let piece = Piece {
+                        part: inner.id.clone(),
+                        file: file.name.clone(),
+                    };
+                    Ok(Partition {
+                        id: PartitionId::File(piece).encode()?,
+                        description: format!("{} {}", file.name, inner.description),
+                        watermark: file_watermark(file).map(Scalar::Text),
+                        ..inner
+                    })
+                })
+                .collect();
+        }
+        let schema = self.group_schema(&group)?;
+        let mut parts = Vec::with_capacity(group.files.len());
         for file in &group.files {
-            for inner in self.file_partitions(file, target)? {
-                partitions.push(Partition {
-                    id: format!("{}@{}", inner.id, file.name),
-                    description: format!("{} {}", file.name, inner.description),
-                    watermark: file_watermark(file).map(Scalar::Text),
-                    ..inner
-                });
+            parts.push(self.formats.file_partitions(file, target)?);
+        }
+        let small: Vec<Option<u64>> = (group.files.iter().zip(&parts))
+            .map(|(file, parts)| (parts.len() == 1 && file.size <= target).then_some(file.size))
+            .collect();
+        let units = packing::assign(&small, target, hint.parallelism);
+        let mut partitions = Vec::new();
+        let mut pack: Vec<(&FileEntry, Partition)> = Vec::new();
+        for (index, (file, parts)) in group.files.iter().zip(parts).enumerate() {
+            if small[index].is_some() {
+                pack.extend(parts.into_iter().map(|p| (file, p)));
+                if units.get(index + 1) != Some(&units[index]) {
+                    partitions.push(group_partition(&schema, std::mem::take(&mut pack))?);
+                }
+            } else {
+                for part in parts {
+                    partitions.push(group_partition(&schema, vec![(file, part)])?);
+                }
             }
         }
         Ok(partitions)
@@ -295,20 +400,53 @@ impl Session for FilesSession {
 
     fn read(&self, request: ReadRequest) -> Result<Batches> {
         let since = modified_since(&request)?;
-        let group = self.group(&request.container)?;
-        let (inner_id, file_name) = request.partition.id.split_once('@').ok_or_else(|| {
-            Error::not_found(format!(
-                "`{}` is not a partition of this connector; ask `partitions` for them",
-                request.partition.id
-            ))
-        })?;
-        let file = group.file(file_name)?.clone();
+        let pieces = match PartitionId::parse(&request.partition.id)? {
+            PartitionId::File(piece) => return self.read_file_container(piece, since, &request),
+            PartitionId::Group { schema, pieces } => (schema, pieces),
+        };
+        let (schema, pieces) = pieces;
+        for piece in &pieces {
+            self.check_member(&request.container, &piece.file)?;
+        }
+        GroupRead {
+            formats: self.formats.clone(),
+            listing: self.listing.clone(),
+            since,
+        }
+        .read(&schema, pieces, &request)
+    }
+}
+
+impl FilesSession {
+    /// Refuse a file that cannot be in the container (a partition of another container).
+    fn check_member(&self, container: &str, file: &str) -> Result<()> {
+        let fits = listing::kind_of(file.rsplit('/').next().unwrap_or(file))
+            .is_some_and(|kind| self.globs.may_contain(container, file, kind));
+        if fits {
+            Ok(())
+        } else {
+            Err(Error::not_found(format!(
+                "`{file}` is not a file of container `{container}`; ask `partitions` again"
+            )))
+        }
+    }
+
+    /// Read a part of the one file that is the container.
+    fn read_file_container(
+        &self,
+        piece: Piece,
+        since: Option<String>,
+        request: &ReadRequest,
+    ) -> Result<Batches> {
+        self.check_member(&request.container, &piece.file)?;
+        let file = self.listing.entry(&piece.file)?;
+        let sheet = sheet_of(&request.container, &file.name);
+        let file_schema = self.formats.infer(&file, sheet)?.schema;
         if let (Some(since), Some(watermark)) = (&since, file_watermark(&file))
             && watermark <= *since
         {
             // Read before and not modified since: nothing new.
-            let schema = self.describe(&group)?.schema;
-            let (_, projected) = request::projection(&schema, &request, &group.name)?;
+            let (_, projected) = request::projection(&file_schema, request, &request.container)?;
             return Ok(Batches {
                 schema: projected,
                 batches: Box::new(std::iter::empty()),
@@ -317,44 +455,51 @@ impl Session for FilesSession {
         }
         let mut inner = request.clone();
         inner.watermark = None;
-        inner.partition.id = inner_id.to_string();
-        let sheet = group.sheet.as_deref();
-        let file_schema = self.infer(&file, sheet)?.schema;
-        let hive = hive_values(&file.name);
-        if group.files.len() == 1 && hive.is_empty() {
-            return self.read_file(&file, sheet, file_schema, &inner);
-        }
-        // A group: read the requested fields this file has, then bring the batches to the
-        // container's schema. Filters are left to the host.
-        let unified = self.describe(&group)?.schema;
-        let (_, target) = request::projection(&unified, &request, &group.name)?;
-        inner.projection = Some(
-            target
-                .fields()
-                .iter()
-                .filter(|f| file_schema.index_of(f.name()).is_ok())
-                .map(|f| f.name().clone())
-                .collect(),
-        );
-        inner.filter = Vec::new();
-        let batches = self.read_file(&file, sheet, file_schema, &inner)?;
-        let conformed_target = target.clone();
-        let path = file.path.display().to_string();
-        let conformed = batches.batches.map(move |batch| {
-            batch.and_then(|batch| {
-                conform(&batch, &conformed_target, &hive).map_err(|e| {
-                    Error::data(format!("cannot bring it to the container's schema: {e}"))
-                        .path(path.clone())
-                        .into()
-                })
-            })
-        });
-        Ok(Batches {
-            schema: target,
-            batches: Box::new(conformed),
-            filter_applied: request.filter.is_empty(),
-        })
+        inner.partition.id = piece.part;
+        self.formats.read_file(&file, sheet, file_schema, &inner)
     }
+}
+
+/// The sheet of a workbook's container (`book.xlsx#Sheet1`), if it is one.
+fn sheet_of<'a>(container: &'a str, file: &str) -> Option<&'a str> {
+    container.strip_prefix(file)?.strip_prefix('#')
+}
+
+/// A partition of a group reading these parts of its files.
+fn group_partition(schema: &SchemaRef, parts: Vec<(&FileEntry, Partition)>) -> Result<Partition> {
+    let description = match parts.as_slice() {
+        [(file, part)] => format!("{} {}", file.name, part.description),
+        [(first, _), .., (last, _)] => {
+            format!("{} files, {} to {}", parts.len(), first.name, last.name)
+        }
+        [] => return Err(Error::internal("a partition of no files")),
+    };
+    let row_estimate = (parts.iter())
+        .map(|(_, p)| p.row_estimate)
+        .try_fold(0u64, |sum, rows| Some(sum + rows?));
+    let byte_size = (parts.iter())
+        .map(|(_, p)| p.byte_size)
+        .try_fold(0u64, |sum, bytes| Some(sum + bytes?));
+    let watermark = (parts.iter())
+        .filter_map(|(file, _)| file_watermark(file))
+        .max();
+    let pieces = (parts.iter())
+        .map(|(file, part)| Piece {
+            part: part.id.clone(),
+            file: file.name.clone(),
+        })
+        .collect();
+    let id = PartitionId::Group {
+        schema: schema.clone(),
+        pieces,
+    };
+    Ok(Partition {
+        id: id.encode()?,
+        description,
+        row_estimate,
+        byte_size,
+        watermark: watermark.map(Scalar::Text),
+    })
 }
 
 /// The one partition of a file that is read whole.
@@ -370,7 +515,7 @@ fn whole(file: &FileEntry) -> Partition {
 
 /// A file's watermark: `<modification time, RFC 3339 UTC with µs>|<path>`. As text it
 /// orders by time, then by path, which breaks ties between files modified together.
-fn file_watermark(file: &FileEntry) -> Option<String> {
+pub(crate) fn file_watermark(file: &FileEntry) -> Option<String> {
     let modified = chrono::DateTime::from_timestamp_micros(file.modified?)?;
     Some(format!(
         "{}|{}",
@@ -384,7 +529,8 @@ fn modified_since(request: &ReadRequest) -> Result<Option<String>> {
     let Some(watermark) = &request.watermark else {
         return Ok(None);
     };
-    if watermark.field != "modified" {
+    // The empty name is the host's for "the partitions' own watermark": the same one.
+    if !(watermark.field == "modified" || watermark.field.is_empty()) {
         return Err(Error::unsupported(format!(
             "the files connector's watermark field is `modified` (a file's modification \
              time and path), not `{}`",

@@ -41,6 +41,7 @@ pub struct FileEntry {
 }
 
 /// The files under a datastore's `path` (a directory, read recursively, or one file).
+#[derive(Clone)]
 pub struct Listing {
     root: PathBuf,
 }
@@ -74,6 +75,49 @@ impl Listing {
         Ok(files)
     }
 
+    /// One file by its name in the datastore (as [`Listing::files`] gives it), statted alone:
+    /// how a read finds the files of its partition without listing the directory. A name
+    /// that could not come from a listing is refused; a file that is gone is `NotFound`.
+    pub fn entry(&self, name: &str) -> Result<FileEntry> {
+        let not_listed = || {
+            Error::not_found(format!(
+                "`{name}` is not a file under {}; ask `partitions` again",
+                self.root.display()
+            ))
+        };
+        let file_name = name.rsplit('/').next().unwrap_or(name);
+        let kind = kind_of(file_name).ok_or_else(not_listed)?;
+        let hidden_or_up = name
+            .split('/')
+            .any(|part| part.is_empty() || part.starts_with('.'));
+        if hidden_or_up {
+            return Err(not_listed());
+        }
+        let root_meta = std::fs::metadata(&self.root).map_err(|e| io_error(&self.root, &e))?;
+        let path = if root_meta.is_file() {
+            let root_name = self.root.file_name().map(|n| n.to_string_lossy());
+            if root_name.as_deref() != Some(name) {
+                return Err(not_listed());
+            }
+            self.root.clone()
+        } else {
+            name.split('/')
+                .fold(self.root.clone(), |path, part| path.join(part))
+        };
+        let meta = std::fs::metadata(&path).map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound => Error::not_found(format!(
+                "{} was removed after the read was planned; run it again to read the files \
+                 there are now",
+                path.display()
+            )),
+            _ => io_error(&path, &e),
+        })?;
+        if !meta.is_file() {
+            return Err(not_listed());
+        }
+        file_entry(name.to_string(), path, &meta, kind)
+    }
+
     /// The datastore's path.
     pub fn root(&self) -> &Path {
         &self.root
@@ -105,7 +149,7 @@ const READABLE: &str = "CSV (.csv, .tsv), JSON (.json, .ndjson, .jsonl), Parquet
                         Avro (.avro) and XLSX (.xlsx), CSV and JSON also compressed (.gz, .zst)";
 
 /// The format a file name says, looking through a compression suffix.
-fn kind_of(file_name: &str) -> Option<Kind> {
+pub fn kind_of(file_name: &str) -> Option<Kind> {
     let lower = file_name.to_ascii_lowercase();
     let bare = ["gz", "zst", "zstd"]
         .iter()
