@@ -17,6 +17,7 @@ mod grouping;
 mod hostile_daemon;
 mod hot_reload;
 mod incremental;
+mod json_parquet_edges;
 mod mysql;
 mod partitions;
 mod postgres;
