@@ -56,6 +56,18 @@ fn assert_birds(profile: &ContainerProfile, name: &str) {
     assert_eq!(tagged.max, Some(Value::Bool(true)), "{name}");
 }
 
+#[test]
+fn zstd_parquet_written_by_polars_is_read() {
+    let profile = profile_one(&fixture("birds-polars-zstd.parquet"), &[]);
+    assert_birds(&profile, "polars");
+}
+
+#[test]
+fn zstd_parquet_written_by_pyarrow_in_row_groups_with_v2_pages_is_read() {
+    let profile = profile_one(&fixture("birds-pyarrow-zstd.parquet"), &[]);
+    assert_birds(&profile, "pyarrow");
+}
+
 /// The nested fields that JSON adds to the birds.
 fn assert_nested(profile: &ContainerProfile, name: &str) {
     let ring = field(profile, "ring");
