@@ -18,6 +18,7 @@ mod grouping;
 mod hostile_daemon;
 mod hot_reload;
 mod incremental;
+mod json_parquet_edges;
 mod many_files;
 mod messages;
 mod mysql;

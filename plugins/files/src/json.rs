@@ -1,8 +1,15 @@
-//! JSON files: newline-delimited objects (NDJSON, JSON Lines) or one array of objects.
-//! Nested objects become structs and arrays lists; the schema is inferred from a sample.
-//! Errors name the line the offending record starts on.
+//! JSON files: whitespace-separated objects (NDJSON, JSON Lines, pretty-printed objects one
+//! after another) or one array of objects, pretty-printed or not. Nested objects become structs
+//! and arrays lists; the schema is inferred from a sample.
+//!
+//! The read feeds large chunks straight to the JSON decoder (an array's own brackets and commas
+//! blanked first, see `array`); records are split and lines counted only for the sample and,
+//! when a batch fails, to name the line the offending record starts on (see `records`).
 
-use std::io::{BufRead, Cursor};
+mod array;
+mod records;
+
+use std::io::{BufRead, Cursor, ErrorKind};
 use std::sync::Arc;
 
 use arrow_array::RecordBatch;
@@ -14,27 +21,66 @@ use crate::inferred::{Inferred, estimate_rows};
 use crate::listing::{FileEntry, io_error};
 use crate::request::{Limited, projection};
 use crate::source;
+use array::ArrayUnwrapper;
+use records::Records;
+
+/// Bytes handed to the decoder at a time.
+const CHUNK: usize = 1 << 20;
 
 /// Infer a file's schema from its first `rows` records.
 pub fn infer(file: &FileEntry, rows: usize) -> Result<Inferred> {
     let mut records = Records::new(source::open_all(file)?, file);
-    let mut sample = Vec::new();
-    let mut count = 0;
-    while count < rows {
+    let mut sample = Sample::default();
+    while sample.lines.len() < rows {
         let Some(record) = records.next_record()? else {
             break;
         };
-        sample.extend_from_slice(record.bytes);
-        sample.push(b'\n');
-        count += 1;
+        sample.push(record.bytes, record.line);
     }
-    let (schema, _) =
-        infer_json_schema(Cursor::new(&sample), None).map_err(|e| data_error(file, None, &e))?;
-    let row_estimate = estimate_rows(file, count, rows, records.offset);
+    let schema = sample.schema(file)?;
+    let row_estimate = estimate_rows(file, sample.lines.len(), rows, records.offset());
     Ok(Inferred {
         schema: Arc::new(schema),
         row_estimate,
     })
+}
+
+/// The sampled records, one a line as the schema inference reads them.
+#[derive(Default)]
+struct Sample {
+    text: Vec<u8>,
+    ends: Vec<usize>,
+    lines: Vec<u64>,
+}
+
+impl Sample {
+    /// Add a record. A pretty-printed one spans lines: raw newlines cannot occur inside JSON
+    /// strings, so they become spaces.
+    fn push(&mut self, record: &[u8], line: u64) {
+        self.text
+            .extend(record.iter().map(|&b| if b == b'\n' { b' ' } else { b }));
+        self.text.push(b'\n');
+        self.ends.push(self.text.len());
+        self.lines.push(line);
+    }
+
+    /// The schema of every record; on an error, the line of the first record at fault.
+    fn schema(&self, file: &FileEntry) -> Result<arrow_schema::Schema> {
+        match infer_json_schema(Cursor::new(&self.text), None) {
+            Ok((schema, _)) => Ok(schema),
+            Err(whole) => {
+                let mut start = 0;
+                for (end, line) in self.ends.iter().zip(&self.lines) {
+                    let record = &self.text[start..*end];
+                    start = *end;
+                    if let Err(e) = infer_json_schema(Cursor::new(record), None) {
+                        return Err(data_error(file, Some(*line), &e));
+                    }
+                }
+                Err(data_error(file, None, &whole))
+            }
+        }
+    }
 }
 
 /// Read a whole file (JSON files are one partition), honouring projection and limit.
@@ -46,13 +92,16 @@ pub fn read(
 ) -> Result<Batches> {
     let (_, projected) = projection(&schema, request, &file.name)?;
     let batches = JsonBatches {
-        records: Records::new(source::open_all(file)?, file),
+        reader: source::open_all(file)?,
         decoder: decoder(&projected, batch_rows)?,
+        chunk: vec![0; CHUNK],
+        filled: 0,
+        position: 0,
+        layout: Layout::Unknown,
+        offset: 0,
+        batch_start: 0,
+        finished: false,
         schema: projected.clone(),
-        batch_rows,
-        pending: Vec::new(),
-        pending_ends: Vec::new(),
-        pending_lines: Vec::new(),
         file: file.clone(),
     };
     Ok(Batches {
@@ -81,55 +130,105 @@ fn data_error(file: &FileEntry, line: Option<u64>, e: &ArrowError) -> Error {
     }
 }
 
-/// The batches of a file; the raw records of the batch being built are kept so that a type
-/// error found when the batch is flushed can be traced to its record's line.
+/// How the file holds its records, known from its first non-blank byte.
+enum Layout {
+    Unknown,
+    Stream,
+    Array(ArrayUnwrapper),
+}
+
+/// The batches of a file, decoded from chunks of it.
 struct JsonBatches {
-    records: Records<Box<dyn BufRead>>,
+    reader: Box<dyn BufRead>,
     decoder: Decoder,
+    chunk: Vec<u8>,
+    filled: usize,
+    position: usize,
+    layout: Layout,
+    /// Bytes of the file handed to the decoder so far.
+    offset: u64,
+    /// Where the batch being decoded starts: a failing batch is re-read from there.
+    batch_start: u64,
+    finished: bool,
     schema: SchemaRef,
-    batch_rows: usize,
-    pending: Vec<u8>,
-    pending_ends: Vec<usize>,
-    pending_lines: Vec<u64>,
     file: FileEntry,
 }
 
 impl JsonBatches {
     fn next_batch(&mut self) -> Result<Option<RecordBatch>> {
-        self.pending.clear();
-        self.pending_ends.clear();
-        self.pending_lines.clear();
-        while self.pending_lines.len() < self.batch_rows {
-            let Some(record) = self.records.next_record()? else {
+        if self.finished {
+            return Ok(None);
+        }
+        loop {
+            if self.position == self.filled && !self.refill()? {
+                self.finished = true;
                 break;
+            }
+            let pending = &self.chunk[self.position..self.filled];
+            let used = match self.decoder.decode(pending) {
+                Ok(used) => used,
+                Err(e) => return Err(self.locate(&e)),
             };
-            let line = record.line;
-            self.pending.extend_from_slice(record.bytes);
-            self.pending_ends.push(self.pending.len());
-            self.pending_lines.push(line);
-            let start = self.pending.len() - record.bytes.len();
-            self.decoder
-                .decode(&self.pending[start..])
-                .map_err(|e| data_error(&self.file, Some(line), &e))?;
+            self.position += used;
+            self.offset += used as u64;
+            if used < pending.len() {
+                break; // The batch is full.
+            }
         }
-        match self.decoder.flush() {
-            Ok(batch) => Ok(batch),
-            Err(e) => Err(self.locate(&e)),
-        }
+        let batch = self.decoder.flush().map_err(|e| self.locate(&e))?;
+        self.batch_start = self.offset;
+        Ok(batch)
     }
 
-    /// Decode the batch's records one by one to find the one that fails.
+    /// The next chunk of the file, an array's own brackets and commas blanked; false at its
+    /// end.
+    fn refill(&mut self) -> Result<bool> {
+        let read = loop {
+            match self.reader.read(&mut self.chunk) {
+                Ok(read) => break read,
+                Err(e) if e.kind() == ErrorKind::Interrupted => {}
+                Err(e) => return Err(io_error(&self.file.path, &e)),
+            }
+        };
+        self.filled = read;
+        self.position = 0;
+        let chunk = &mut self.chunk[..read];
+        if matches!(self.layout, Layout::Unknown) {
+            match chunk.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'[') => self.layout = Layout::Array(ArrayUnwrapper::default()),
+                Some(_) => self.layout = Layout::Stream,
+                None => {}
+            }
+        }
+        if let Layout::Array(unwrapper) = &mut self.layout {
+            unwrapper.blank(chunk);
+        }
+        Ok(read > 0)
+    }
+
+    /// The error of a failed batch, with the line of the record at fault: the file is read
+    /// again record by record from the batch's start, each record decoded alone.
     fn locate(&self, batch_error: &ArrowError) -> Error {
-        let mut start = 0;
-        for (end, line) in self.pending_ends.iter().zip(&self.pending_lines) {
-            let record = &self.pending[start..*end];
-            start = *end;
+        let reader = match source::open_all(&self.file) {
+            Ok(reader) => reader,
+            Err(e) => return e,
+        };
+        let mut records = Records::new(reader, &self.file);
+        loop {
+            let record = match records.next_record() {
+                Ok(Some(record)) => record,
+                Ok(None) => break,
+                Err(e) => return e,
+            };
+            if record.end <= self.batch_start {
+                continue;
+            }
             let Ok(mut one) = decoder(&self.schema, 1) else {
                 break;
             };
-            let outcome = one.decode(record).and_then(|_| one.flush());
+            let outcome = one.decode(record.bytes).and_then(|_| one.flush());
             if let Err(e) = outcome {
-                return data_error(&self.file, Some(*line), &e);
+                return data_error(&self.file, Some(record.line), &e);
             }
         }
         data_error(&self.file, None, batch_error)
@@ -141,107 +240,5 @@ impl Iterator for JsonBatches {
 
     fn next(&mut self) -> Option<Self::Item> {
         self.next_batch().transpose()
-    }
-}
-
-/// One top-level JSON object and the line it starts on.
-struct Record<'a> {
-    bytes: &'a [u8],
-    line: u64,
-}
-
-/// Splits a file into its top-level objects: whitespace-separated (NDJSON) or the elements
-/// of one top-level array. Strings and escapes are followed, so braces inside them count not.
-struct Records<R> {
-    reader: R,
-    buffer: Vec<u8>,
-    line: u64,
-    offset: u64,
-    in_array: bool,
-    started: bool,
-    path: std::path::PathBuf,
-}
-
-impl<R: BufRead> Records<R> {
-    fn new(reader: R, file: &FileEntry) -> Self {
-        Records {
-            reader,
-            buffer: Vec::new(),
-            line: 1,
-            offset: 0,
-            in_array: false,
-            started: false,
-            path: file.path.clone(),
-        }
-    }
-
-    fn byte(&mut self) -> Result<Option<u8>> {
-        let buf = self
-            .reader
-            .fill_buf()
-            .map_err(|e| io_error(&self.path, &e))?;
-        let Some(&b) = buf.first() else {
-            return Ok(None);
-        };
-        self.reader.consume(1);
-        self.offset += 1;
-        if b == b'\n' {
-            self.line += 1;
-        }
-        Ok(Some(b))
-    }
-
-    fn unexpected(&self, what: &str) -> Error {
-        Error::data(format!("expected a JSON object, found {what}"))
-            .path(self.path.display().to_string())
-            .line(self.line)
-            .into()
-    }
-
-    fn next_record(&mut self) -> Result<Option<Record<'_>>> {
-        // Find the start of the next object.
-        loop {
-            let Some(b) = self.byte()? else {
-                return Ok(None);
-            };
-            match b {
-                b' ' | b'\t' | b'\r' | b'\n' => {}
-                b'[' if !self.started => self.in_array = true,
-                b',' | b']' if self.in_array => {}
-                b'{' => break,
-                other => return Err(self.unexpected(&format!("`{}`", other as char))),
-            }
-            self.started = true;
-        }
-        self.started = true;
-        let line = self.line;
-        self.buffer.clear();
-        self.buffer.push(b'{');
-        let (mut depth, mut in_string, mut escaped) = (1usize, false, false);
-        while depth > 0 {
-            let Some(b) = self.byte()? else {
-                return Err(self.unexpected("the end of the file inside an object"));
-            };
-            self.buffer.push(b);
-            if in_string {
-                match b {
-                    _ if escaped => escaped = false,
-                    b'\\' => escaped = true,
-                    b'"' => in_string = false,
-                    _ => {}
-                }
-            } else {
-                match b {
-                    b'"' => in_string = true,
-                    b'{' | b'[' => depth += 1,
-                    b'}' | b']' => depth -= 1,
-                    _ => {}
-                }
-            }
-        }
-        Ok(Some(Record {
-            bytes: &self.buffer,
-            line,
-        }))
     }
 }
