@@ -6,6 +6,7 @@
 use std::path::Path;
 
 use arrow::array::{Array, Int64Array};
+use arrow::datatypes::SchemaRef;
 use qualityd::contract::{Partition, PartitionHint, ReadRequest, Scalar, Watermark};
 use qualityd::operation::Datastore;
 use qualityd::profile::Value;
@@ -25,22 +26,27 @@ fn write_parts(dir: &Path, count: usize) {
     }
 }
 
-/// The container's partitions, planned in one session as the host does.
-fn plan(datastore: &Datastore, hint: PartitionHint) -> (String, Vec<Partition>) {
+/// The container's partitions and schema, planned in one session as the host does.
+fn plan(datastore: &Datastore, hint: PartitionHint) -> (String, Vec<Partition>, SchemaRef) {
     let mut session = datastore.open().unwrap();
-    let containers = session.discover().unwrap();
+    let mut containers = session.discover().unwrap();
     assert_eq!(containers.len(), 1, "one group");
-    let name = containers[0].name.clone();
-    let partitions = session.partitions(&name, hint).unwrap();
-    (name, partitions)
+    let container = containers.remove(0);
+    let partitions = session.partitions(&container.name, hint).unwrap();
+    (container.name, partitions, container.schema)
 }
 
-/// The ids a partition holds, read in a fresh instance as the host reads it.
-fn read_ids(datastore: &Datastore, container: &str, partition: &Partition) -> Vec<i64> {
+/// The ids a partition holds, read in a fresh instance as the host reads it: with the
+/// schema discovered when the read was planned.
+fn read_ids(
+    datastore: &Datastore,
+    container: &str,
+    partition: &Partition,
+    schema: &SchemaRef,
+) -> Vec<i64> {
     let mut session = datastore.open().unwrap();
-    let schema = session.discover().unwrap().remove(0).schema;
     let reader = session
-        .read(read_request(container, partition.clone()), schema)
+        .read(read_request(container, partition.clone()), schema.clone())
         .unwrap();
     let mut ids = Vec::new();
     for batch in reader {
@@ -79,7 +85,7 @@ fn packed_partitions_read_every_row_of_every_file_exactly_once() {
             parallelism: readers,
             target_bytes: target,
         };
-        let (name, partitions) = plan(&datastore, hint);
+        let (name, partitions, schema) = plan(&datastore, hint);
         assert_eq!(name, "part_*.csv");
         if target.is_some() {
             assert!(
@@ -93,7 +99,7 @@ fn packed_partitions_read_every_row_of_every_file_exactly_once() {
         }
         let mut ids: Vec<i64> = Vec::new();
         for partition in &partitions {
-            ids.extend(read_ids(&datastore, &name, partition));
+            ids.extend(read_ids(&datastore, &name, partition, &schema));
         }
         assert_eq!(ids, expected, "{hint:?}: every row once, in file order");
     }
@@ -113,7 +119,7 @@ fn three_thousand_small_files_are_a_dozen_partitions_not_three_thousand() {
     let dir = tempfile::tempdir().unwrap();
     write_parts(dir.path(), 3000);
     let datastore = files_datastore(dir.path(), &[]);
-    let (_, partitions) = plan(&datastore, hint(2));
+    let (_, partitions, _) = plan(&datastore, hint(2));
     assert_eq!(partitions.len(), 12, "3000 files in packs of at most 256");
     let files: usize = partitions
         .iter()
@@ -138,7 +144,7 @@ fn a_read_touches_only_the_files_of_its_partition() {
     let dir = tempfile::tempdir().unwrap();
     write_parts(dir.path(), 600);
     let datastore = files_datastore(dir.path(), &[]);
-    let (name, partitions) = plan(&datastore, hint(2));
+    let (name, partitions, schema) = plan(&datastore, hint(2));
     let first = &partitions[0];
     // After planning, a file of another partition no longer fits the group's schema and
     // another is removed: the first partition neither lists nor infers them, so it reads
@@ -165,7 +171,7 @@ fn a_read_touches_only_the_files_of_its_partition() {
         "about a quarter of the files: {}",
         first.description
     );
-    let ids = read_ids(&datastore, &name, first);
+    let ids = read_ids(&datastore, &name, first, &schema);
     assert_eq!(ids, (0..3 * files).collect::<Vec<i64>>());
 }
 
@@ -174,7 +180,7 @@ fn a_file_removed_after_planning_fails_its_partition_naming_the_file() {
     let dir = tempfile::tempdir().unwrap();
     write_parts(dir.path(), 20);
     let datastore = files_datastore(dir.path(), &[]);
-    let (name, partitions) = plan(&datastore, hint(1));
+    let (name, partitions, _) = plan(&datastore, hint(1));
     assert_eq!(partitions.len(), 1);
     std::fs::remove_file(dir.path().join("part_00007.csv")).unwrap();
     let mut session = datastore.open().unwrap();
@@ -244,7 +250,7 @@ fn a_pack_read_past_a_watermark_returns_only_the_newer_files() {
             .unwrap();
     }
     let datastore = files_datastore(dir.path(), &[]);
-    let (name, partitions) = plan(&datastore, hint(1));
+    let (name, partitions, _) = plan(&datastore, hint(1));
     assert_eq!(partitions.len(), 1, "the three files in one pack");
     assert!(
         matches!(&partitions[0].watermark,

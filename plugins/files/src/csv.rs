@@ -12,7 +12,6 @@ use arrow_csv::reader::{Decoder, Format, ReaderBuilder};
 use arrow_schema::{ArrowError, DataType, Field, Schema, SchemaRef};
 use qualityd_plugin_sdk::{Batches, Error, Partition, ReadRequest, Result, Settings};
 
-use crate::batch::rows_per_batch;
 use crate::cuts::record_aligned_cuts;
 use crate::errors::{Numbering, ReadContext, data_error};
 use crate::inferred::{Inferred, estimate_rows};
@@ -251,8 +250,8 @@ impl CsvFormat {
             .collect())
     }
 
-    /// Read one partition, honouring projection and limit. Batches hold at most
-    /// [`crate::batch::CELL_BUDGET`] values, whatever `batch_rows` says.
+    /// Read one partition, honouring projection and limit, `batch_rows` records a batch
+    /// (the session has bounded it by the file's width).
     pub fn read(
         &self,
         file: &FileEntry,
@@ -275,7 +274,6 @@ impl CsvFormat {
         }
         let (indices, projected) = projection(&schema, request, &file.name)?;
         // arrow-csv reserves room for every field of a batch, projected or not.
-        let batch_rows = rows_per_batch(batch_rows, schema.fields().len());
         let mut builder = ReaderBuilder::new(schema.clone())
             .with_header(format.header && range.start == 0)
             .with_delimiter(format.delimiter)
