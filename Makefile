@@ -18,9 +18,10 @@ services:
 plugins:
 	cd plugins && cargo build --release
 
-# Plugins' own unit tests (pure code: packets, SQL text, dates), run natively.
+# Plugins' own unit tests (pure code: packets, SQL text, dates, partition ids, JSON
+# splitting, null markers), run natively.
 plugin-tests:
-	cd plugins && cargo test --target x86_64-unknown-linux-gnu -p qualityd-plugin-mysql
+	cd plugins && cargo test --target x86_64-unknown-linux-gnu -p qualityd-plugin-mysql -p qualityd-plugin-files
 
 lint:
 	cargo fmt --all --check

@@ -188,8 +188,7 @@ fn a_file_removed_after_planning_fails_its_partition_naming_the_file() {
     let error = session
         .read(read_request(&name, partitions[0].clone()), schema)
         .and_then(|reader| reader.collect::<Result<Vec<_>, _>>())
-        .err()
-        .expect("the partition fails");
+        .expect_err("the partition fails");
     let error = error.to_string();
     assert!(
         error.contains("part_00007.csv was removed after the read was planned; run it again"),

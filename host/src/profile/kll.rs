@@ -48,7 +48,7 @@ pub const K: u16 = 200;
 /// The smallest capacity of a level.
 const MIN_LEVEL_CAPACITY: usize = 8;
 /// Where every sketch's coin starts.
-const SEED: u64 = 0x5EED_0F_C0_1A_5EED;
+const SEED: u64 = 0x5EED_5EED_5EED_5EED;
 
 /// The normalised rank error of one quantile, 99% confidence (DataSketches' formula).
 pub fn rank_error(k: u16) -> f64 {
