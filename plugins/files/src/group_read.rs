@@ -1,14 +1,18 @@
 //! Reading a partition of a group of files: its pieces one after another, each file statted
 //! and inferred alone when its turn comes, read with the requested fields it has and brought
-//! to the group's schema (which the partition id carries). Filters are left to the host.
+//! to the group's schema (which the partition id carries). The small batches of small files
+//! are joined into batches of about the format's batch size, so a pack of 250 five-row files
+//! crosses to the host as one batch, not 250. Filters are left to the host.
 
 use std::collections::VecDeque;
 
 use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
+use arrow_select::concat::concat_batches;
 use qualityd_plugin_sdk::{Batches, Error, ReadRequest, Result};
 
 use crate::Formats;
+use crate::batch::rows_per_batch;
 use crate::grouping::hive_values;
 use crate::listing::Listing;
 use crate::partition_id::Piece;
@@ -35,12 +39,19 @@ impl GroupRead {
         request: &ReadRequest,
     ) -> Result<Batches> {
         let (_, target) = projection(schema, request, &request.container)?;
-        let pieces = Pieces {
-            read: self,
-            request: request.clone(),
-            target: target.clone(),
-            pieces: pieces.into(),
-            current: None,
+        let batch_rows = rows_per_batch(self.formats.batch_rows, schema.fields().len());
+        let pieces = Joined {
+            pieces: Pieces {
+                read: self,
+                request: request.clone(),
+                target: target.clone(),
+                pieces: pieces.into(),
+                current: None,
+            },
+            batch_rows,
+            held: Vec::new(),
+            held_rows: 0,
+            failed: None,
         };
         Ok(Batches {
             schema: target,
@@ -124,6 +135,67 @@ impl Iterator for Pieces {
                     self.pieces.clear();
                     return Some(Err(e));
                 }
+            }
+        }
+    }
+}
+
+/// The pieces' batches joined up to `batch_rows` records: a batch of at least half that size
+/// passes through as it is, smaller ones are held until joining them fills a batch or the
+/// pieces end. An error comes after the batches read before it.
+struct Joined {
+    pieces: Pieces,
+    batch_rows: usize,
+    held: Vec<RecordBatch>,
+    held_rows: usize,
+    failed: Option<Error>,
+}
+
+impl Joined {
+    /// The held batches as one.
+    fn release(&mut self) -> Option<Result<RecordBatch>> {
+        let held = std::mem::take(&mut self.held);
+        self.held_rows = 0;
+        match held.as_slice() {
+            [] => None,
+            [one] => Some(Ok(one.clone())),
+            [first, ..] => Some(concat_batches(&first.schema(), &held).map_err(|e| {
+                Error::internal(format!("cannot join the batches of small files: {e}"))
+            })),
+        }
+    }
+}
+
+impl Iterator for Joined {
+    type Item = Result<RecordBatch>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if let Some(e) = self.failed.take() {
+            return Some(Err(e));
+        }
+        loop {
+            match self.pieces.next() {
+                Some(Ok(batch)) if self.held.is_empty() && batch.num_rows() >= self.batch_rows / 2 => {
+                    return Some(Ok(batch));
+                }
+                Some(Ok(batch)) => {
+                    if self.held_rows + batch.num_rows() > self.batch_rows {
+                        let joined = self.release();
+                        self.held_rows = batch.num_rows();
+                        self.held.push(batch);
+                        return joined;
+                    }
+                    self.held_rows += batch.num_rows();
+                    self.held.push(batch);
+                }
+                Some(Err(e)) => match self.release() {
+                    Some(joined) => {
+                        self.failed = Some(e);
+                        return Some(joined);
+                    }
+                    None => return Some(Err(e)),
+                },
+                None => return self.release(),
             }
         }
     }

@@ -4,6 +4,8 @@ use std::path::{Path, PathBuf};
 
 use qualityd_plugin_sdk::{Error, Result};
 
+use crate::source;
+
 /// The format of a data file, from its extension (under any compression suffix).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Kind {
@@ -44,11 +46,25 @@ pub struct FileEntry {
 #[derive(Clone)]
 pub struct Listing {
     root: PathBuf,
+    /// Whether the root is one file rather than a directory, once statted.
+    root_is_file: std::cell::OnceCell<bool>,
 }
 
 impl Listing {
     pub fn new(root: PathBuf) -> Self {
-        Listing { root }
+        Listing {
+            root,
+            root_is_file: std::cell::OnceCell::new(),
+        }
+    }
+
+    /// Whether the root is one file, statted on the first call.
+    fn root_is_file(&self) -> Result<bool> {
+        if let Some(is_file) = self.root_is_file.get() {
+            return Ok(*is_file);
+        }
+        let meta = std::fs::metadata(&self.root).map_err(|e| io_error(&self.root, &e))?;
+        Ok(*self.root_is_file.get_or_init(|| meta.is_file()))
     }
 
     /// Every readable data file, sorted by name.
@@ -67,7 +83,7 @@ impl Listing {
                     READABLE
                 )));
             };
-            return Ok(vec![file_entry(name, self.root.clone(), &meta, kind)?]);
+            return Ok(vec![file_entry(name, self.root.clone(), &meta, kind, false)?]);
         }
         let mut files = Vec::new();
         walk(&self.root, "", &mut files)?;
@@ -93,8 +109,7 @@ impl Listing {
         if hidden_or_up {
             return Err(not_listed());
         }
-        let root_meta = std::fs::metadata(&self.root).map_err(|e| io_error(&self.root, &e))?;
-        let path = if root_meta.is_file() {
+        let path = if self.root_is_file()? {
             let root_name = self.root.file_name().map(|n| n.to_string_lossy());
             if root_name.as_deref() != Some(name) {
                 return Err(not_listed());
@@ -115,7 +130,7 @@ impl Listing {
         if !meta.is_file() {
             return Err(not_listed());
         }
-        file_entry(name.to_string(), path, &meta, kind)
+        file_entry(name.to_string(), path, &meta, kind, true)
     }
 
     /// The datastore's path.
@@ -138,7 +153,7 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
         if meta.is_dir() {
             walk(&path, &format!("{name}/"), files)?;
         } else if let Some(kind) = kind_of(&file_name) {
-            files.push(file_entry(name, path, &meta, kind)?);
+            files.push(file_entry(name, path, &meta, kind, false)?);
         }
     }
     Ok(())
@@ -167,40 +182,36 @@ pub fn kind_of(file_name: &str) -> Option<Kind> {
     Some(kind)
 }
 
-/// A file entry, its compression read from its first bytes (whatever its name says).
+/// A file entry, its compression read from its first bytes (whatever its name says). With
+/// `to_read`, the file is about to be read: a small one is read whole once (see [`source`]).
 fn file_entry(
     name: String,
     path: PathBuf,
     meta: &std::fs::Metadata,
     kind: Kind,
+    to_read: bool,
 ) -> Result<FileEntry> {
     let modified = meta
         .modified()
         .ok()
         .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
         .map(|d| d.as_micros() as i64);
-    let compression = match kind {
-        Kind::Parquet | Kind::Avro | Kind::Xlsx => Compression::None,
-        Kind::Csv { .. } | Kind::Json => {
-            let mut magic = [0u8; 4];
-            let read = std::fs::File::open(&path)
-                .and_then(|mut f| std::io::Read::read(&mut f, &mut magic))
-                .map_err(|e| io_error(&path, &e))?;
-            match &magic[..read] {
-                [0x1f, 0x8b, ..] => Compression::Gzip,
-                [0x28, 0xb5, 0x2f, 0xfd] => Compression::Zstd,
-                _ => Compression::None,
-            }
-        }
-    };
-    Ok(FileEntry {
+    let mut entry = FileEntry {
         name,
         path,
         size: meta.len(),
         kind,
-        compression,
+        compression: Compression::None,
         modified,
-    })
+    };
+    if let Kind::Csv { .. } | Kind::Json = kind {
+        entry.compression = match source::first_bytes::<4>(&entry, to_read)? {
+            ([0x1f, 0x8b, ..], 2..) => Compression::Gzip,
+            ([0x28, 0xb5, 0x2f, 0xfd], 4) => Compression::Zstd,
+            _ => Compression::None,
+        };
+    }
+    Ok(entry)
 }
 
 /// An I/O error on a path, as the user should read it. Reading a local file fails for three
