@@ -666,6 +666,8 @@ fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
         ("qd_md5", "md5 pw"),
         ("qd_scram", "scram pw"),
     ] {
+        // A cleartext password is sent only where the datastore allows it (see below).
+        let allow = if user == "qd_password" { "true" } else { "false" };
         let login = |password: &str| {
             network_datastore(
                 "postgres",
@@ -674,6 +676,7 @@ fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
                     ("database", "test"),
                     ("user", user),
                     ("password", password),
+                    ("allow_cleartext_password", allow),
                 ],
                 &[ADDRESS],
             )
@@ -704,6 +707,63 @@ fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
         .unwrap_err();
     assert_eq!(err.class(), "plugin.auth");
     assert!(err.to_string().contains("`password` setting"), "{err}");
+}
+
+#[test]
+fn a_password_asked_for_in_clear_text_is_not_sent_unless_the_datastore_allows_it() {
+    // The real server, with pg_hba.conf sending `qd_password` to `password` (clear text).
+    sql("DROP ROLE IF EXISTS qd_password; CREATE ROLE qd_password LOGIN PASSWORD 'clear pw';");
+    let login = |address: &str, extra: &[(&str, &str)]| {
+        let mut settings = vec![
+            ("address", address),
+            ("database", "test"),
+            ("user", "qd_password"),
+            ("password", "clear pw"),
+        ];
+        settings.extend_from_slice(extra);
+        network_datastore("postgres", &settings, &[address])
+            .open()
+            .and_then(|mut session| session.check())
+    };
+    let err = login(ADDRESS, &[]).unwrap_err();
+    assert_eq!(err.class(), "plugin.auth", "{err}");
+    let message = err.to_string();
+    assert!(message.contains("clear text"), "{message}");
+    assert!(message.contains("allow_cleartext_password"), "{message}");
+    assert!(!message.contains("clear pw"), "{message}");
+    login(ADDRESS, &[("allow_cleartext_password", "true")])
+        .unwrap_or_else(|e| panic!("allowed, the password logs in: {e}"));
+
+    // What crosses the wire: a peer that asks for the password in clear and records every
+    // byte it gets (PostgreSQL's AuthenticationCleartextPassword, `R` with code 3).
+    let peer = TcpListener::bind("127.0.0.1:0").unwrap();
+    let address = peer.local_addr().unwrap().to_string();
+    let recorder = std::thread::spawn(move || {
+        use std::io::{Read, Write};
+        let (mut stream, _) = peer.accept().unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+            .unwrap();
+        let mut length = [0u8; 4];
+        stream.read_exact(&mut length).unwrap();
+        let mut startup = vec![0u8; u32::from_be_bytes(length) as usize - 4];
+        stream.read_exact(&mut startup).unwrap();
+        stream.write_all(b"R\0\0\0\x08\0\0\0\x03").unwrap();
+        let mut after = Vec::new();
+        let _ = stream.read_to_end(&mut after);
+        after
+    });
+    let err = login(&address, &[]).unwrap_err();
+    assert_eq!(err.class(), "plugin.auth", "{err}");
+    let after = recorder.join().unwrap();
+    assert!(
+        !after.windows(8).any(|w| w == b"clear pw"),
+        "the password crossed the wire: {after:?}"
+    );
+    assert!(
+        !after.starts_with(b"p"),
+        "no password message was sent: {after:?}"
+    );
 }
 
 #[test]

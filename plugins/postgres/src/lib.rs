@@ -88,6 +88,13 @@ impl Connector for PostgresConnector {
                     "About how many rows one partition holds; tables with more are read in parallel ranges.",
                 ),
                 spec(
+                    "allow_cleartext_password",
+                    SettingType::Boolean,
+                    Some("false"),
+                    "Whether to send the password when the server asks for it in clear text \
+                     (`password` in pg_hba.conf) over this unencrypted connection; refused by default.",
+                ),
+                spec(
                     "connect_timeout_secs",
                     SettingType::Integer,
                     Some("10"),
@@ -104,6 +111,7 @@ impl Connector for PostgresConnector {
             database: settings.text("database")?.to_owned(),
             user: settings.text("user")?.to_owned(),
             password: settings.get("password").map(str::to_owned),
+            allow_cleartext_password: settings.boolean("allow_cleartext_password")?,
             connect_timeout: Duration::from_secs(settings.positive("connect_timeout_secs")?),
         };
         let schemas = settings

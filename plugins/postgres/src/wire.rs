@@ -25,6 +25,9 @@ pub struct ConnectOptions {
     pub user: String,
     /// The password, if the server asks for one.
     pub password: Option<String>,
+    /// Whether the password may be sent as it is when the server asks for it in clear
+    /// (`password` authentication) over this unencrypted connection.
+    pub allow_cleartext_password: bool,
     /// How long to wait for the TCP connection.
     pub connect_timeout: Duration,
 }
@@ -115,6 +118,16 @@ impl Connection {
         };
         match code {
             0 => return Ok(()),
+            3 if !options.allow_cleartext_password => {
+                return Err(Error::auth(format!(
+                    "the server at {} asks for the password of user `{}` in clear text, over \
+                     a connection that is not encrypted; it was not sent. Give the role a \
+                     scram-sha-256 password and a `scram-sha-256` line in pg_hba.conf, or set \
+                     `allow_cleartext_password = true` on this datastore if the network \
+                     between them is trusted",
+                    options.address, options.user
+                )));
+            }
             3 => {
                 frontend::password_message(password()?.as_bytes(), &mut self.out)
                     .map_err(|e| self.lost(e))?;
