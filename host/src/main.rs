@@ -189,7 +189,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .thread_name("qualityd-async")
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(qualityd::daemon::serve(config))?;
+            let served = runtime.block_on(qualityd::daemon::serve(config));
+            // `serve` drained the jobs within the grace period; what still runs on a blocking
+            // thread (a first-start compile, a plugin call stuck where no limit reaches) must
+            // not hold the exit. The store is left as a crash would leave it: each write is one
+            // transaction.
+            runtime.shutdown_background();
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Profile {

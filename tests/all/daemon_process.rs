@@ -88,6 +88,16 @@ impl DaemonProcess {
 
     /// Start the daemon (again) and wait for `/readyz`.
     pub fn spawn(&mut self) {
+        let started = Instant::now();
+        self.spawn_listening();
+        while self.get("/readyz").status != 200 {
+            self.assert_alive(started);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Start the daemon (again) and wait until it listens, not until its plugins are loaded.
+    pub fn spawn_listening(&mut self) {
         let listen_file = self.state().join(qualityd::daemon::LISTEN_FILE);
         let _ = std::fs::remove_file(&listen_file);
         let log = std::fs::OpenOptions::new()
@@ -115,10 +125,6 @@ impl DaemonProcess {
             self.assert_alive(started);
             std::thread::sleep(Duration::from_millis(20));
         };
-        while self.get("/readyz").status != 200 {
-            self.assert_alive(started);
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     fn assert_alive(&mut self, since: Instant) {
@@ -246,6 +252,14 @@ impl DaemonProcess {
         let after = &stat[stat.rfind(')').unwrap() + 2..];
         let fields: Vec<&str> = after.split_whitespace().collect();
         fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
+    }
+
+    /// The daemon's peak resident memory so far, in KiB (`VmHWM` in `/proc/PID/status`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the daemon runs").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
     /// Send a signal (`TERM`, `KILL`, `HUP`) to the daemon.

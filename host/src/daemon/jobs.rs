@@ -25,6 +25,9 @@ use super::{Metrics, PluginRegistry};
 /// How often running jobs' progress is saved and their time limits checked.
 pub const TICK: Duration = Duration::from_secs(1);
 
+/// How long jobs get to stop once shutdown cancelled them, before they are abandoned.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
+
 /// The job runner.
 pub struct Jobs {
     config: Arc<Config>,
@@ -275,7 +278,11 @@ impl Jobs {
     }
 
     /// Stop taking jobs, let running ones finish for up to `grace`, then cancel the rest and
-    /// wait for them to stop.
+    /// give them [`STOP_WAIT`] to stop. A job still running then is stuck in a plugin call
+    /// that no limit reaches (blocked inside a host call, such as a read of a file that never
+    /// answers): it is stored `cancelled` and abandoned, and the daemon exits without it. So
+    /// this returns within `grace + STOP_WAIT` (and a second for the store), whatever the
+    /// plugins do.
     pub async fn drain(&self, grace: Duration) {
         self.stopping.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + grace;
@@ -290,8 +297,49 @@ impl Jobs {
             job.progress.cancel();
             job.cancelled.notify_one();
         }
-        while !self.lock().is_empty() {
+        let deadline = Instant::now() + STOP_WAIT;
+        while !self.lock().is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stuck: Vec<(i64, Arc<Progress>)> = (self.lock().iter())
+            .map(|(id, job)| (*id, job.progress.clone()))
+            .collect();
+        if stuck.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = stuck.iter().map(|(id, _)| *id).collect();
+        tracing::error!(jobs = ?ids, wait_secs = STOP_WAIT.as_secs(), "jobs did not stop after they were cancelled (a plugin call blocked where no time limit reaches): abandoning them");
+        // On a blocking thread with a time limit of its own: a stuck job may hold the store.
+        let store = self.store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            for (id, progress) in stuck {
+                let error = JobError {
+                    code: "cancelled".into(),
+                    message: format!(
+                        "the daemon shut down and the job's plugin call did not return within \
+                         {} s of its cancellation, so the job was abandoned; run it again",
+                        STOP_WAIT.as_secs()
+                    ),
+                };
+                let stored = store.finish_job(
+                    id,
+                    JobState::Cancelled,
+                    &progress.snapshot(),
+                    Some(&error),
+                    &[],
+                );
+                if let Err(e) = stored {
+                    tracing::error!(job = id, error = %e, "the abandoned job's end was not stored");
+                }
+            }
+        });
+        if tokio::time::timeout(Duration::from_secs(1), written)
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "the store did not answer; the abandoned jobs will show as interrupted"
+            );
         }
     }
 

@@ -170,8 +170,9 @@ impl<'a> Fold for PickFold<'a> {
             .is_none_or(|rows| rows.range(left).next().is_none())
     }
 
-    fn merge(&self, _: &Option<Scalar>, into: &mut Picked<'a>, next: Picked<'a>) {
+    fn merge(&self, _: &Option<Scalar>, into: &mut Picked<'a>, next: Picked<'a>) -> Result<()> {
         into.records.extend(next.records);
+        Ok(())
     }
 
     fn since(&self, since: &Option<Scalar>) -> Option<Scalar> {

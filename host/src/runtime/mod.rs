@@ -34,7 +34,7 @@ pub use redact::Redactor;
 pub use sandbox::{Grants, SessionState, Uncovered};
 pub use session::{DiscoveredContainer, PluginSession};
 pub use stats::{CallCounts, CallStats};
-pub use stream::BatchReader;
+pub use stream::{BatchReader, MAX_EMPTY_CHUNKS};
 
 use crate::contract;
 use crate::{Error, Result};
