@@ -445,7 +445,8 @@ impl RowDigests {
     }
 
     /// The rows of `batch` that differ (no row with their identifiers, or other values),
-    /// and the identifiers of every row, to count the other's rows missing here.
+    /// and the identifiers of every row the other container has too, to count the other's
+    /// rows missing here.
     pub fn failing_rows(
         &self,
         check: &Check,
@@ -459,8 +460,13 @@ impl RowDigests {
             .map(|row| match row {
                 None => true,
                 Some((id, digest)) => {
-                    seen.insert(id);
-                    self.rows.get(&id) != Some(&digest)
+                    let theirs = self.rows.get(&id);
+                    // Only identifiers the other container has: `seen` stays within its cap
+                    // however many rows this one has.
+                    if theirs.is_some() {
+                        seen.insert(id);
+                    }
+                    theirs != Some(&digest)
                 }
             })
             .collect::<Vec<bool>>()
