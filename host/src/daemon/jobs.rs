@@ -3,7 +3,7 @@
 //! are CPU-bound and never run on the async runtime) with the plugin version serving when it
 //! starts, which it holds to the end. Its partitions spread over the cores. A job can be
 //! cancelled, queued or running; shutting down stops taking jobs, waits for the running ones
-//! up to a grace period, then cancels them.
+//! up to a grace period, then cancels them, and abandons those that do not stop soon after.
 
 use std::collections::BTreeMap;
 use std::path::Path;
