@@ -624,8 +624,7 @@ fn the_api_serves_https_verified_against_its_ca() {
     let stranger = ureq::Agent::config_builder().build().new_agent();
     let refused = stranger.get(format!("{}/healthz", daemon.base())).call();
     let error = refused
-        .err()
-        .expect("an untrusted certificate was accepted")
+        .expect_err("an untrusted certificate was accepted")
         .to_string();
     assert!(
         error.to_lowercase().contains("certificate") || error.contains("UnknownIssuer"),

@@ -102,13 +102,14 @@ fn is_write(method: &Method) -> bool {
 
 /// The guard as an axum middleware.
 pub async fn check(State(guard): State<Arc<Guard>>, request: Request, next: Next) -> Response {
-    match admit(&guard, &request) {
-        Ok(()) => next.run(request).await,
-        Err(refusal) => refusal,
+    match refusal(&guard, &request) {
+        None => next.run(request).await,
+        Some(refusal) => refusal,
     }
 }
 
-fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
+/// The answer refusing `request`, or `None` when it may pass.
+fn refusal(guard: &Guard, request: &Request) -> Option<Response> {
     let headers = request.headers();
     let host = headers.get(header::HOST).and_then(|h| h.to_str().ok());
     // An absolute request target (`GET http://name/ HTTP/1.1`) names its host too.
@@ -123,7 +124,7 @@ fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
     };
     if !host_ok {
         let shown: String = host.or(target).unwrap_or("").chars().take(100).collect();
-        return Err(ApiError::new(
+        return Some(ApiError::new(
             StatusCode::MISDIRECTED_REQUEST,
             "host-not-allowed",
             format!(
@@ -143,7 +144,7 @@ fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
             Some(guard.allows(authority, port))
         });
         if allowed != Some(true) {
-            return Err(ApiError::new(
+            return Some(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "origin-not-allowed",
                 "requests from web pages of other origins are refused; call the API from a program, or from a page served under one of the daemon's own host names",
@@ -176,10 +177,10 @@ fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
                 header::WWW_AUTHENTICATE,
                 HeaderValue::from_static("Bearer realm=\"qualityd\""),
             );
-            return Err(refusal);
+            return Some(refusal);
         };
         if write && token.role != Role::Admin {
-            return Err(ApiError::new(
+            return Some(ApiError::new(
                 StatusCode::FORBIDDEN,
                 "forbidden",
                 format!(
@@ -202,7 +203,7 @@ fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
                 media.eq_ignore_ascii_case("application/json")
             });
         if !json {
-            return Err(ApiError::new(
+            return Some(ApiError::new(
                 StatusCode::UNSUPPORTED_MEDIA_TYPE,
                 "unsupported-media-type",
                 format!(
@@ -213,7 +214,7 @@ fn admit(guard: &Guard, request: &Request) -> Result<(), Response> {
             .into_response());
         }
     }
-    Ok(())
+    None
 }
 
 #[cfg(test)]
