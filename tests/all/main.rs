@@ -5,6 +5,7 @@
 mod daemon_process;
 mod support;
 
+mod api_security;
 mod artifact_cache;
 mod bad_input;
 mod cli;

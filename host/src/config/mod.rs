@@ -1,10 +1,12 @@
-//! `qualityd.toml`: where the daemon keeps its state and finds its plugins, where it listens,
-//! and the datastores it serves, each with its plugin, settings, sandbox grants and schedules.
+//! `qualityd.toml`: where the daemon keeps its state and finds its plugins, where it listens
+//! and who may use its API, and the datastores it serves, each with its plugin, settings,
+//! sandbox grants and schedules.
 //!
 //! Paths are relative to the config file. Settings may hold `${env:NAME}` and `${file:PATH}`
 //! references ([`ConfigValue`]), resolved here and redacted wherever they could be shown. Any
 //! error names the file, the line and the key.
 
+mod api;
 mod checks;
 mod secret;
 
@@ -19,6 +21,7 @@ use croner::Cron;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use api::{ApiConfig, ApiTls, ApiToken, MIN_TOKEN_LEN, Role, split_host};
 pub use checks::CheckFile;
 pub use secret::{ConfigValue, REDACTED};
 
@@ -44,6 +47,8 @@ pub struct Config {
     pub checks_dir: PathBuf,
     /// The HTTP API's address.
     pub listen: SocketAddr,
+    /// Who may use the HTTP API, the `Host` names it answers to, its TLS (`[api]`).
+    pub api: ApiConfig,
     /// How many jobs run at once; more wait, queued.
     pub max_jobs: usize,
     /// How long SIGTERM waits for running jobs before cancelling them.
@@ -152,6 +157,7 @@ struct RawConfig {
     #[serde(default)]
     datastores: BTreeMap<String, Spanned<RawDatastore>>,
     enrichment: Option<Spanned<RawEnrichment>>,
+    api: Option<Spanned<api::RawApi>>,
 }
 
 #[derive(Deserialize)]
@@ -246,6 +252,13 @@ impl Config {
             })?,
             None => DEFAULT_LISTEN.parse().expect("the default address parses"),
         };
+        let api = api::api_config(
+            raw.api.as_ref(),
+            listen,
+            raw.listen.as_ref().map(|l| l.span()),
+            &base,
+            &at,
+        )?;
         let max_jobs = match &raw.max_jobs {
             Some(max) if *max.get_ref() == 0 => {
                 return Err(at(&max.span(), "max_jobs", "must be at least 1".into()));
@@ -286,6 +299,7 @@ impl Config {
             checks_dir: dir(&raw.checks_dir, "checks"),
             plugin_dir: dir(&raw.plugin_dir, "plugins"),
             listen,
+            api,
             max_jobs,
             shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(30)),
             datastores,
