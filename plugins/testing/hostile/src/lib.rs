@@ -26,6 +26,14 @@
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
 //!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
 //!   read is in flight.
+//!
+//! Modes added for the scrubbing of secrets (issue 15, item 7; code in `leak.rs`):
+//!
+//! - `leak-secret`: `discover` logs its `target` and `token` settings with newlines that try
+//!   to forge log lines, and again straddling the host's line cap (on `log` and on stderr);
+//!   `read` fails with a typed `internal` error quoting both.
+
+mod leak;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -149,6 +157,10 @@ impl GuestSession for HostileSession {
                 }
             }
             "spin" => spin(),
+            "leak-secret" => {
+                leak::discover(&self.target, &self.token);
+                Ok(vec![numbers_container()?])
+            }
             "echo-secret" => {
                 let leak = format!("target is {}, token is {}", self.target, self.token);
                 qualityd_plugin_sdk::log::warn(&leak);
@@ -212,6 +224,7 @@ impl GuestSession for HostileSession {
                 )));
             }
             "echo-secret" => panic!("leaking {} and {}", self.target, self.token),
+            "leak-secret" => return Err(leak::read(&self.target, &self.token)),
             "connect" => return Err(connect(&self.target)),
             "spin-next" => Stream::Spin,
             "huge-claim" => Stream::Claim(Cell::new(false)),
