@@ -59,6 +59,7 @@ pub async fn serve(config: Config) -> Result<()> {
     });
     tokio::spawn(reload_on_sighup(daemon.clone()));
     tokio::spawn(tick_jobs(daemon.clone()));
+    tokio::spawn(super::retention::prune_daily(daemon.clone()));
 
     axum::serve(listener, api::router(daemon.clone()))
         .with_graceful_shutdown(drain_on_signal(daemon))
