@@ -15,6 +15,7 @@ mod daemon_api;
 mod daemon_lifecycle;
 mod formats;
 mod grouping;
+mod hardening;
 mod hostile_daemon;
 mod hot_reload;
 mod incremental;
