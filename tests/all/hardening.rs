@@ -297,7 +297,11 @@ fn profiling_a_file_grants_that_file_alone() {
 #[test]
 fn the_artifact_cache_is_private_and_one_others_could_write_is_refused() {
     let dir = tempfile::tempdir().unwrap();
-    let plugins = plugin_dir().display().to_string();
+    // One plugin to load, so that a listing succeeds (the build holds one that must not).
+    let plugins = dir.path().join("plugins");
+    std::fs::create_dir(&plugins).unwrap();
+    crate::daemon_process::install_plugin(&plugins, "hostile");
+    let plugins = plugins.display().to_string();
     let list = |cache: &Path, env: &[(&str, &str)]| {
         qualityd(
             &[
@@ -495,7 +499,7 @@ fn values_too_large_for_their_arithmetic_are_config_errors_at_their_line() {
         // The key, its line (one more for the `cache_dir` line above), and what to do.
         assert!(stderr.contains(key), "{text}: {stderr}");
         assert!(
-            stderr.contains(&format!("line {}", line + 1)),
+            stderr.contains(&format!("qualityd.toml:{}: `{key}`", line + 1)),
             "{text}: {stderr}"
         );
         assert!(stderr.contains("too large"), "{text}: {stderr}");
@@ -578,8 +582,9 @@ fn retention_prunes_old_records_but_keeps_the_latest_profile_and_open_anomalies(
         .set_modified(long_ago)
         .unwrap();
     daemon.spawn();
+    // The first start pruned too (nothing): wait for the second.
     daemon.wait_for("the pruning at start", || {
-        daemon.log().contains("store pruned")
+        daemon.log().matches("store pruned").count() == 2
     });
 
     // The latest profile of each container stays; the older one is gone, with its job.
