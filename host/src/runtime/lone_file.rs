@@ -15,6 +15,7 @@
 //! process leaves them: a link to a file its owner can read anyway, in a directory only
 //! the owner can open).
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
 use tempfile::TempDir;
@@ -41,7 +42,11 @@ impl LoneFile {
         };
         let private = |parent: Option<&Path>| {
             let mut builder = tempfile::Builder::new();
-            builder.prefix(".qualityd-file-");
+            // Without it, the directory gets the umask's mode (often 0755): a file kept from
+            // others by its own directory would be reachable through this one.
+            builder
+                .prefix(".qualityd-file-")
+                .permissions(std::fs::Permissions::from_mode(0o700));
             match parent {
                 Some(parent) => builder.tempdir_in(parent),
                 None => builder.tempdir(),
@@ -74,5 +79,35 @@ impl LoneFile {
     /// The file in it, as the plugin sees it.
     pub fn path(&self) -> &Path {
         &self.path
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::MetadataExt;
+
+    use super::*;
+
+    #[test]
+    fn the_file_is_linked_alone_into_a_directory_only_its_owner_can_open() {
+        let outer = tempfile::tempdir().unwrap();
+        let file = outer.path().join("data.csv");
+        std::fs::write(&file, "a\n1\n").unwrap();
+        std::fs::write(outer.path().join("secret"), "no").unwrap();
+        let lone = LoneFile::new(&file).unwrap();
+        let mode = std::fs::metadata(lone.dir()).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o700);
+        assert_eq!(lone.path(), lone.dir().join("data.csv"));
+        let names: Vec<_> = std::fs::read_dir(lone.dir()).unwrap().collect();
+        assert_eq!(names.len(), 1);
+        // A hard link: the same file, not a copy.
+        assert_eq!(
+            std::fs::metadata(lone.path()).unwrap().ino(),
+            std::fs::metadata(&file).unwrap().ino()
+        );
+        let dir = lone.dir().to_path_buf();
+        drop(lone);
+        assert!(!dir.exists());
+        assert!(file.exists());
     }
 }
