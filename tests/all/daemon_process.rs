@@ -325,16 +325,6 @@ impl DaemonProcess {
         self.signal("KILL");
         self.wait_exit();
     }
-
-    /// The daemon's peak resident memory so far, in KiB (`VmHWM` of `/proc/PID/status`).
-    pub fn peak_rss_kib(&self) -> u64 {
-        let pid = self.child.as_ref().expect("the daemon runs").id();
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
-        let line = (status.lines())
-            .find(|l| l.starts_with("VmHWM:"))
-            .expect("VmHWM in /proc/PID/status");
-        line.split_whitespace().nth(1).unwrap().parse().unwrap()
-    }
 }
 
 /// The tests' HTTP client: statuses are answers, not errors; with `ca_pem`, HTTPS that trusts

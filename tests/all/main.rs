@@ -16,6 +16,7 @@ mod daemon_api;
 mod daemon_lifecycle;
 mod formats;
 mod grouping;
+mod hardening;
 mod hostile_daemon;
 mod hostile_limits;
 mod hot_reload;

@@ -21,7 +21,7 @@ fn defaults_and_relative_paths() {
     // The CLI's cache too, so neither compiles what the other did.
     assert_eq!(
         config.cache_dir,
-        crate::runtime::Runtime::default_cache_dir()
+        crate::runtime::Runtime::default_cache_dir().unwrap()
     );
     assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
     assert_eq!(config.max_jobs, 2);

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use crate::config::{Config, DatastoreConfig};
 use crate::contract::{Setting, SettingType};
 use crate::operation::{self, Datastore, ProfileOptions, Progress};
-use crate::runtime::{Grants, Plugin, Redactor};
+use crate::runtime::{Grants, Plugin, Redactor, one_line};
 use crate::store::{ContainerFailure, JobError, JobKind, JobRecord, JobState, NewJob, Store};
 use crate::{Error, Result};
 
@@ -61,11 +61,16 @@ struct Outcome {
     state: JobState,
     error: Option<JobError>,
     failures: Vec<ContainerFailure>,
+    /// The secrets of the other datastores the job read (a scan's references), scrubbed
+    /// along with its own datastore's.
+    touched: Redactor,
 }
 
 impl Outcome {
-    /// The outcome with the datastore's secrets scrubbed from its messages.
+    /// The outcome with the secrets of its datastore (`redact`) and of every other datastore
+    /// it touched scrubbed from its messages.
     fn scrubbed(mut self, redact: &Redactor) -> Self {
+        let redact = Redactor::union([redact, &self.touched]);
         if let Some(error) = &mut self.error {
             error.message = redact.scrub(&error.message).into_owned();
         }
@@ -105,6 +110,7 @@ impl Outcome {
             state,
             error,
             failures: Vec::new(),
+            touched: Redactor::default(),
         }
     }
 }
@@ -384,7 +390,7 @@ impl Jobs {
         );
         match &outcome.error {
             Some(error) => {
-                tracing::warn!(state = ?outcome.state, code = %error.code, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {}", error.message)
+                tracing::warn!(state = ?outcome.state, code = %error.code, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {}", one_line(&error.message))
             }
             None => {
                 tracing::info!(state = ?outcome.state, rows = snapshot.rows, failures = outcome.failures.len(), elapsed_ms = started.elapsed().as_millis() as u64, "job ended")
@@ -445,6 +451,7 @@ impl Jobs {
                     state: JobState::Succeeded,
                     error: None,
                     failures,
+                    touched: Redactor::default(),
                 })
             }
             JobKind::Profile => {
@@ -482,6 +489,7 @@ impl Jobs {
                     state,
                     error,
                     failures,
+                    touched: Redactor::default(),
                 })
             }
             JobKind::Scan => {
@@ -521,6 +529,7 @@ impl Jobs {
                     state,
                     error,
                     failures: summary.failures,
+                    touched: summary.redact,
                 })
             }
         }

@@ -66,6 +66,7 @@ pub async fn serve(config: Config) -> Result<()> {
     });
     tokio::spawn(reload_on_sighup(daemon.clone()));
     tokio::spawn(tick_jobs(daemon.clone()));
+    tokio::spawn(super::retention::prune_daily(daemon.clone()));
 
     if config.api.tls.is_none() && !address.ip().is_loopback() {
         tracing::warn!(%address, "the API listens beyond loopback in plain HTTP (api.allow_plaintext): tokens and profiles cross the network in clear unless a TLS proxy is in front");

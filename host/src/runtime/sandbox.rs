@@ -41,6 +41,9 @@ pub struct Grants {
     /// The datastore's secret values, scrubbed from what the plugin says (logs, last words,
     /// errors) before qualityd logs or stores it.
     pub redact: Redactor,
+    /// The private directory holding the one file granted alone (`qualityd profile FILE`),
+    /// kept as long as a clone of the grants is; it is in `directories`.
+    pub lone_file: Option<std::sync::Arc<super::LoneFile>>,
 }
 
 impl Default for Grants {
@@ -56,6 +59,7 @@ impl Default for Grants {
             ipc_batch_bytes: 256 << 20,
             job_timeout: Duration::from_secs(3600),
             redact: Redactor::default(),
+            lone_file: None,
         }
     }
 }
@@ -322,7 +326,12 @@ impl SessionState {
     pub(crate) fn last_words(&self) -> Option<String> {
         let contents = self.stderr.tail();
         let text = String::from_utf8_lossy(&contents);
-        let lines: Vec<&str> = text
+        // A full tail may begin inside a line, perhaps inside a secret: that line goes.
+        let whole: &str = match self.stderr.is_tail_cut() {
+            true => text.split_once('\n').map_or("", |(_, rest)| rest),
+            false => &text,
+        };
+        let lines: Vec<&str> = whole
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with("note: run with"))
@@ -331,8 +340,7 @@ impl SessionState {
             Some(at) => lines[at..].join(" "),
             None => lines.last()?.to_string(),
         };
-        let words: String = words.chars().take(MAX_LOG_LINE).collect();
-        Some(self.redact.scrub(&words).into_owned())
+        Some(super::redact::cut(&self.redact.scrub(&words), MAX_LOG_LINE))
     }
 }
 
@@ -353,8 +361,9 @@ impl log::Host for SessionState {
         if !self.log_limit.admit(plugin, "log") {
             return;
         }
-        let message: String = message.chars().take(MAX_LOG_LINE).collect();
-        let message = self.redact.scrub(&message);
+        // Scrubbed whole, then cut: a cut must not leave the start of a secret. One line:
+        // the plugin's newlines must not forge lines of the daemon's log.
+        let message = self.redact.log_line(&message, MAX_LOG_LINE);
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),

@@ -35,7 +35,14 @@
 //! - `many-partitions`: `partitions` announces 200 000 partitions.
 //! - `stall-first-partition`: `partitions` announces 2 000 partitions; the first sends a
 //!   batch every `pause_ms`, forever, the others one batch each.
+//!
+//! Modes added for the scrubbing of secrets (issue 15, item 7; code in `leak.rs`):
+//!
+//! - `leak-secret`: `discover` logs its `target` and `token` settings with newlines that try
+//!   to forge log lines, and again straddling the host's line cap (on `log` and on stderr);
+//!   `read` fails with a typed `internal` error quoting both.
 
+mod leak;
 mod limits;
 
 use std::cell::Cell;
@@ -162,6 +169,10 @@ impl GuestSession for HostileSession {
                 }
             }
             "spin" => spin(),
+            "leak-secret" => {
+                leak::discover(&self.target, &self.token);
+                Ok(vec![numbers_container()?])
+            }
             "echo-secret" => {
                 let leak = format!("target is {}, token is {}", self.target, self.token);
                 qualityd_plugin_sdk::log::warn(&leak);
@@ -234,6 +245,7 @@ impl GuestSession for HostileSession {
                 )));
             }
             "echo-secret" => panic!("leaking {} and {}", self.target, self.token),
+            "leak-secret" => return Err(leak::read(&self.target, &self.token)),
             "connect" => return Err(connect(&self.target)),
             "spin-next" => Stream::Spin,
             "huge-claim" => Stream::Claim(Cell::new(false)),
