@@ -84,11 +84,13 @@ enum Command {
         /// Partitions read at once [default: number of cores].
         #[arg(long)]
         parallelism: Option<usize>,
-        /// Memory cap of one plugin instance, in MiB.
-        #[arg(long, default_value_t = 1024)]
-        memory_mib: usize,
-        /// Time limit of one plugin call, in seconds.
-        #[arg(long, default_value_t = 60)]
+        /// Memory cap of one plugin instance, in MiB (1 to 1048576).
+        #[arg(long, default_value_t = 1024,
+              value_parser = clap::value_parser!(u64).range(1..=qualityd::config::MAX_MIB))]
+        memory_mib: u64,
+        /// Time limit of one plugin call, in seconds (1 to ten years).
+        #[arg(long, default_value_t = 60,
+              value_parser = clap::value_parser!(u64).range(1..=qualityd::config::MAX_SECS))]
         call_timeout_secs: u64,
         #[command(flatten)]
         plugin_args: PluginArgs,
@@ -173,10 +175,10 @@ fn parse_setting(text: &str) -> Result<(String, String), String> {
 }
 
 fn runtime(args: &PluginArgs) -> anyhow::Result<Arc<Runtime>> {
-    let cache = args
-        .cache_dir
-        .clone()
-        .unwrap_or_else(Runtime::default_cache_dir);
+    let cache = match &args.cache_dir {
+        Some(dir) => dir.clone(),
+        None => Runtime::default_cache_dir()?,
+    };
     Ok(Runtime::new(&cache)?)
 }
 
@@ -189,7 +191,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .thread_name("qualityd-async")
                 .build()
                 .context("starting the async runtime")?;
-            runtime.block_on(qualityd::daemon::serve(config))?;
+            let served = runtime.block_on(qualityd::daemon::serve(config));
+            // `serve` drained the jobs within the grace period; what still runs on a blocking
+            // thread (a first-start compile, a plugin call stuck where no limit reaches) must
+            // not hold the exit. The store is left as a crash would leave it: each write is one
+            // transaction.
+            runtime.shutdown_background();
+            served?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Profile {
@@ -207,7 +215,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let grants = Grants {
                 directories: Vec::new(),
-                memory_bytes: memory_mib << 20,
+                memory_bytes: (memory_mib as usize) << 20,
                 call_timeout: Duration::from_secs(call_timeout_secs),
                 ..Grants::default()
             };

@@ -1,6 +1,10 @@
 //! A real `qualityd serve` for the daemon tests: the compiled binary, started on a temporary
 //! state directory with a config the test writes, talked to over HTTP, stopped with signals
 //! or `kill -9` and started again on the same state.
+//!
+//! Every write is sent with `Content-Type: application/json` (the API refuses others), and
+//! with `Authorization: Bearer` when [`DaemonProcess::token`] is set; [`DaemonProcess::trust`]
+//! talks HTTPS to a daemon whose certificate the given CA signed.
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -17,9 +21,13 @@ pub struct DaemonProcess {
     pub dir: tempfile::TempDir,
     /// Environment variables the daemon is started with, besides the test's own.
     pub env: Vec<(String, String)>,
+    /// The bearer token sent with every request, when the config has tokens.
+    pub token: Option<String>,
     child: Option<Child>,
     base: String,
     agent: ureq::Agent,
+    /// `https` once [`DaemonProcess::trust`] was called.
+    scheme: &'static str,
 }
 
 /// An HTTP answer: its status and its body as JSON (`Value::String` when it is not JSON).
@@ -62,18 +70,22 @@ impl DaemonProcess {
             install_plugin(&dir.path().join("plugins"), plugin);
         }
         std::fs::write(dir.path().join("qualityd.toml"), config).unwrap();
-        let agent = ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .timeout_global(Some(Duration::from_secs(60)))
-            .build()
-            .new_agent();
         DaemonProcess {
             dir,
             env: Vec::new(),
+            token: None,
             child: None,
             base: String::new(),
-            agent,
+            agent: agent(None),
+            scheme: "http",
         }
+    }
+
+    /// Talk HTTPS to the daemon, trusting only the CA certificate `ca_pem` (call before
+    /// [`DaemonProcess::spawn`]).
+    pub fn trust(&mut self, ca_pem: &str) {
+        self.agent = agent(Some(ca_pem));
+        self.scheme = "https";
     }
 
     /// The daemon's plugin directory.
@@ -88,6 +100,16 @@ impl DaemonProcess {
 
     /// Start the daemon (again) and wait for `/readyz`.
     pub fn spawn(&mut self) {
+        let started = Instant::now();
+        self.spawn_listening();
+        while self.get("/readyz").status != 200 {
+            self.assert_alive(started);
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Start the daemon (again) and wait until it listens, not until its plugins are loaded.
+    pub fn spawn_listening(&mut self) {
         let listen_file = self.state().join(qualityd::daemon::LISTEN_FILE);
         let _ = std::fs::remove_file(&listen_file);
         let log = std::fs::OpenOptions::new()
@@ -110,15 +132,13 @@ impl DaemonProcess {
         let started = Instant::now();
         self.base = loop {
             if let Ok(address) = std::fs::read_to_string(&listen_file) {
-                break format!("http://{}", address.trim());
+                // A daemon listening on every address is reached on loopback.
+                let address = address.trim().replace("0.0.0.0:", "127.0.0.1:");
+                break format!("{}://{address}", self.scheme);
             }
             self.assert_alive(started);
             std::thread::sleep(Duration::from_millis(20));
         };
-        while self.get("/readyz").status != 200 {
-            self.assert_alive(started);
-            std::thread::sleep(Duration::from_millis(20));
-        }
     }
 
     fn assert_alive(&mut self, since: Instant) {
@@ -142,20 +162,34 @@ impl DaemonProcess {
         std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
-    /// `GET path`.
-    pub fn get(&self, path: &str) -> Answer {
-        let response = self.agent.get(format!("{}{path}", self.base)).call();
-        answer(response, path)
+    /// The API's base URL, `http(s)://IP:PORT`.
+    pub fn base(&self) -> &str {
+        &self.base
     }
 
-    /// `POST path` with a JSON body (`Value::Null` for none).
+    /// `request` with the token, when there is one.
+    fn authorized<B>(&self, request: ureq::RequestBuilder<B>) -> ureq::RequestBuilder<B> {
+        match &self.token {
+            Some(token) => request.header("authorization", format!("Bearer {token}")),
+            None => request,
+        }
+    }
+
+    /// `GET path`.
+    pub fn get(&self, path: &str) -> Answer {
+        let request = self.authorized(self.agent.get(format!("{}{path}", self.base)));
+        answer(request.call(), path)
+    }
+
+    /// `POST path` with a JSON body (`Value::Null` for none: an empty body, still sent as
+    /// `application/json`).
     pub fn post(&self, path: &str, body: &Value) -> Answer {
-        let request = self.agent.post(format!("{}{path}", self.base));
+        let request = self
+            .authorized(self.agent.post(format!("{}{path}", self.base)))
+            .header("content-type", "application/json");
         let response = match body {
             Value::Null => request.send_empty(),
-            body => request
-                .header("content-type", "application/json")
-                .send(body.to_string()),
+            body => request.send(body.to_string()),
         };
         answer(response, path)
     }
@@ -163,8 +197,7 @@ impl DaemonProcess {
     /// `PUT path` with a JSON body.
     pub fn put(&self, path: &str, body: &Value) -> Answer {
         let response = self
-            .agent
-            .put(format!("{}{path}", self.base))
+            .authorized(self.agent.put(format!("{}{path}", self.base)))
             .header("content-type", "application/json")
             .send(body.to_string());
         answer(response, path)
@@ -172,7 +205,10 @@ impl DaemonProcess {
 
     /// `DELETE path`.
     pub fn delete(&self, path: &str) -> Answer {
-        let response = self.agent.delete(format!("{}{path}", self.base)).call();
+        let response = self
+            .authorized(self.agent.delete(format!("{}{path}", self.base)))
+            .header("content-type", "application/json")
+            .call();
         answer(response, path)
     }
 
@@ -248,6 +284,14 @@ impl DaemonProcess {
         fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
     }
 
+    /// The daemon's peak resident memory so far, in KiB (`VmHWM` in `/proc/PID/status`).
+    pub fn peak_rss_kib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the daemon runs").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        line.split_whitespace().nth(1).unwrap().parse().unwrap()
+    }
+
     /// Send a signal (`TERM`, `KILL`, `HUP`) to the daemon.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("the daemon runs").id();
@@ -281,6 +325,23 @@ impl DaemonProcess {
         self.signal("KILL");
         self.wait_exit();
     }
+}
+
+/// The tests' HTTP client: statuses are answers, not errors; with `ca_pem`, HTTPS that trusts
+/// that CA alone.
+fn agent(ca_pem: Option<&str>) -> ureq::Agent {
+    let mut config = ureq::Agent::config_builder()
+        .http_status_as_error(false)
+        .timeout_global(Some(Duration::from_secs(60)));
+    if let Some(pem) = ca_pem {
+        let ca = ureq::tls::Certificate::from_pem(pem.as_bytes()).expect("a PEM certificate");
+        config = config.tls_config(
+            ureq::tls::TlsConfig::builder()
+                .root_certs(ureq::tls::RootCerts::new_with_certs(&[ca]))
+                .build(),
+        );
+    }
+    config.build().new_agent()
 }
 
 impl Drop for DaemonProcess {

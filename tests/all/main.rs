@@ -5,6 +5,7 @@
 mod daemon_process;
 mod support;
 
+mod api_security;
 mod artifact_cache;
 mod bad_input;
 mod cli;
@@ -15,7 +16,9 @@ mod daemon_api;
 mod daemon_lifecycle;
 mod formats;
 mod grouping;
+mod hardening;
 mod hostile_daemon;
+mod hostile_limits;
 mod hot_reload;
 mod incremental;
 mod json_parquet_edges;

@@ -16,6 +16,15 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// Any status, with its own `code`.
+    pub fn new(status: StatusCode, code: &str, message: impl Into<String>) -> Self {
+        ApiError {
+            status,
+            code: code.into(),
+            message: message.into(),
+        }
+    }
+
     /// 404 with `code` `not-found`.
     pub fn not_found(message: impl Into<String>) -> Self {
         ApiError {

@@ -2,14 +2,20 @@
 //! history), jobs, checks, scans and anomalies, plugins and their events, health, metrics, and the OpenAPI document that
 //! describes all of it (`GET /openapi.json`). Errors are JSON: `{"error": {"code", "message"}}`.
 //!
+//! Every request passes the [`guard`] first: the `Host` allow-list, bearer tokens and their
+//! roles, and JSON-only writes (`docs/SECURITY.md`, "The HTTP API"). [`tls`] serves it over
+//! HTTPS when configured.
+//!
 //! Handlers never block the async runtime: store reads run on blocking threads.
 
 mod anomalies;
 mod checks;
 mod datastores;
 mod error;
+pub mod guard;
 mod jobs;
 mod plugins;
+pub mod tls;
 
 use std::sync::Arc;
 
@@ -17,10 +23,11 @@ use axum::extract::State;
 use axum::http::{StatusCode, header};
 use axum::response::IntoResponse;
 use axum::routing::{get, post};
-use axum::{Json, Router};
+use axum::{Json, Router, middleware};
 use serde_json::json;
 
 pub use error::ApiError;
+pub use guard::Guard;
 
 use crate::daemon::Daemon;
 
@@ -29,8 +36,8 @@ pub const OPENAPI: &str = include_str!("openapi.json");
 
 type AppState = State<Arc<Daemon>>;
 
-/// Every route of the API.
-pub fn router(daemon: Arc<Daemon>) -> Router {
+/// Every route of the API, behind `guard`.
+pub fn router(daemon: Arc<Daemon>, guard: Arc<Guard>) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -78,6 +85,7 @@ pub fn router(daemon: Arc<Daemon>) -> Router {
         .route("/plugins/events", get(plugins::events))
         .route("/plugins/reload", post(plugins::reload))
         .fallback(|| async { ApiError::not_found("no such endpoint; see GET /openapi.json") })
+        .layer(middleware::from_fn_with_state(guard, guard::check))
         .with_state(daemon)
 }
 

@@ -89,3 +89,46 @@ fn every_enum_the_api_writes_is_spelled_as_the_openapi_document_lists_it() {
         documented("AnomalyStatus")
     );
 }
+
+/// Every operation documents the role the guard asks of it: `admin` for writes, `read` for
+/// the rest, none for the probes; and the refusals of the guard that apply to it.
+#[test]
+fn every_operation_documents_the_role_and_refusals_of_the_guard() {
+    let document: serde_json::Value = serde_json::from_str(super::OPENAPI).unwrap();
+    assert_eq!(
+        document["components"]["securitySchemes"]["bearer"]["scheme"],
+        "bearer"
+    );
+    let paths = document["paths"].as_object().unwrap();
+    let mut operations = 0;
+    for (path, item) in paths {
+        for (method, operation) in item.as_object().unwrap() {
+            if method == "parameters" {
+                continue;
+            }
+            operations += 1;
+            let write = matches!(method.as_str(), "post" | "put" | "patch" | "delete");
+            let probe = super::guard::PROBES.contains(&path.as_str()) && !write;
+            let security = &operation["security"];
+            let expected = match (probe, write) {
+                (true, _) => serde_json::json!([{}]),
+                (false, true) => serde_json::json!([{}, {"bearer": ["admin"]}]),
+                (false, false) => serde_json::json!([{}, {"bearer": ["read"]}]),
+            };
+            assert_eq!(security, &expected, "{method} {path}");
+            let responses = &operation["responses"];
+            assert!(responses.get("421").is_some(), "{method} {path}: no 421");
+            assert_eq!(
+                responses.get("401").is_some(),
+                !probe,
+                "{method} {path}: 401"
+            );
+            assert_eq!(
+                responses.get("415").is_some(),
+                write,
+                "{method} {path}: 415"
+            );
+        }
+    }
+    assert!(operations > 30, "{operations}");
+}

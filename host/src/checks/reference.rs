@@ -228,22 +228,43 @@ impl ValueSet {
     pub fn add(&mut self, check: &Check, field: &str, array: &dyn Array) -> Result<(), CheckError> {
         self.values
             .extend(keys(check, field, array)?.into_iter().flatten());
-        if self.values.len() > MAX_REFERENCE_VALUES {
+        self.within(check, MAX_REFERENCE_VALUES)
+    }
+
+    /// Fold in the values of another part of the container; past [`MAX_REFERENCE_VALUES`]
+    /// distinct values together, an error (as for [`ValueSet::add`]).
+    pub fn merge(&mut self, check: &Check, other: ValueSet) -> Result<(), CheckError> {
+        self.merge_within(check, other, MAX_REFERENCE_VALUES)
+    }
+
+    fn merge_within(
+        &mut self,
+        check: &Check,
+        other: ValueSet,
+        cap: usize,
+    ) -> Result<(), CheckError> {
+        // The smaller set goes into the larger; each is within the cap already.
+        if other.values.len() > self.values.len() {
+            let mine = std::mem::replace(&mut self.values, other.values);
+            self.values.extend(mine);
+        } else {
+            self.values.extend(other.values);
+        }
+        self.within(check, cap)
+    }
+
+    fn within(&self, check: &Check, cap: usize) -> Result<(), CheckError> {
+        if self.values.len() > cap {
             return Err(CheckError::Parameter {
                 check: check.label(),
                 parameter: "field",
                 reason: format!(
-                    "has more than {MAX_REFERENCE_VALUES} distinct values, more than a scan \
-                     holds in memory; check a narrower field or filter the reference"
+                    "has more than {cap} distinct values, more than a scan holds in memory; \
+                     check a narrower field or filter the reference"
                 ),
             });
         }
         Ok(())
-    }
-
-    /// Fold in the values of another part of the container.
-    pub fn merge(&mut self, other: ValueSet) {
-        self.values.extend(other.values);
     }
 
     /// How many distinct values it holds.
@@ -373,20 +394,21 @@ impl RowDigests {
                 }
             }
         }
-        if self.rows.len() > MAX_REFERENCE_VALUES {
-            return Err(CheckError::Parameter {
-                check: check.label(),
-                parameter: "ref_container",
-                reason: format!(
-                    "has more than {MAX_REFERENCE_VALUES} rows, more than a scan holds in memory"
-                ),
-            });
-        }
-        Ok(())
+        self.within(check, MAX_REFERENCE_VALUES)
     }
 
-    /// Fold in the rows of a later part of the container.
-    pub fn merge(&mut self, other: RowDigests) {
+    /// Fold in the rows of a later part of the container; past [`MAX_REFERENCE_VALUES`]
+    /// rows together, an error (as for [`RowDigests::add`]).
+    pub fn merge(&mut self, check: &Check, other: RowDigests) -> Result<(), CheckError> {
+        self.merge_within(check, other, MAX_REFERENCE_VALUES)
+    }
+
+    fn merge_within(
+        &mut self,
+        check: &Check,
+        other: RowDigests,
+        cap: usize,
+    ) -> Result<(), CheckError> {
         for (id, digest) in other.rows {
             match self.rows.entry(id) {
                 Entry::Occupied(_) => self.repeated += 1,
@@ -394,8 +416,22 @@ impl RowDigests {
                     entry.insert(digest);
                 }
             }
+            // Checked as it grows: the merged map never holds more than the cap and one.
+            self.within(check, cap)?;
         }
         self.repeated += other.repeated;
+        Ok(())
+    }
+
+    fn within(&self, check: &Check, cap: usize) -> Result<(), CheckError> {
+        if self.rows.len() > cap {
+            return Err(CheckError::Parameter {
+                check: check.label(),
+                parameter: "ref_container",
+                reason: format!("has more than {cap} rows, more than a scan holds in memory"),
+            });
+        }
+        Ok(())
     }
 
     /// How many rows it holds.
@@ -409,7 +445,8 @@ impl RowDigests {
     }
 
     /// The rows of `batch` that differ (no row with their identifiers, or other values),
-    /// and the identifiers of every row, to count the other's rows missing here.
+    /// and the identifiers of every row the other container has too, to count the other's
+    /// rows missing here.
     pub fn failing_rows(
         &self,
         check: &Check,
@@ -423,8 +460,13 @@ impl RowDigests {
             .map(|row| match row {
                 None => true,
                 Some((id, digest)) => {
-                    seen.insert(id);
-                    self.rows.get(&id) != Some(&digest)
+                    let theirs = self.rows.get(&id);
+                    // Only identifiers the other container has: `seen` stays within its cap
+                    // however many rows this one has.
+                    if theirs.is_some() {
+                        seen.insert(id);
+                    }
+                    theirs != Some(&digest)
                 }
             })
             .collect::<Vec<bool>>()
@@ -609,7 +651,8 @@ mod tests {
             &check,
             &Int32Array::from(vec![Some(1), Some(2), None, Some(3)]),
         );
-        set.merge(set_of(&check, &Int32Array::from(vec![Some(7)])));
+        set.merge(&check, set_of(&check, &Int32Array::from(vec![Some(7)])))
+            .expect("within the cap");
         assert_eq!(set.len(), 4);
         let orders = batch(vec![(
             "customer",
@@ -684,6 +727,48 @@ mod tests {
     }
 
     #[test]
+    fn merges_apply_the_reference_cap() {
+        // Each part is within the cap alone; together they pass it.
+        let check = exists_in(&["customer"]);
+        let mut set = set_of(&check, &Int32Array::from(vec![1, 2, 3]));
+        let error = set
+            .merge_within(&check, set_of(&check, &Int32Array::from(vec![4, 5])), 4)
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("more than 4 distinct values"),
+            "{error}"
+        );
+        let mut small = set_of(&check, &Int32Array::from(vec![1]));
+        let big = set_of(&check, &Int32Array::from(vec![1, 2, 3]));
+        small.merge_within(&check, big, 4).expect("within the cap");
+        assert_eq!(small.len(), 3);
+
+        let rule = Rule::DataDiff {
+            ref_container: "copy".into(),
+            row_identifiers: vec!["id".into()],
+            ref_datastore: None,
+        };
+        let check = crate::checks::testing::check(rule, &["name"]);
+        let identifiers = ["id".to_owned()];
+        let rows = |ids: Vec<i64>| {
+            let names: Vec<String> = ids.iter().map(|id| format!("n{id}")).collect();
+            let mut digests = RowDigests::new(vec!["name".into()]);
+            let table = batch(vec![
+                ("id", Arc::new(Int64Array::from(ids)) as _),
+                ("name", Arc::new(StringArray::from(names)) as _),
+            ]);
+            digests.add(&check, &table, &identifiers).expect("digests");
+            digests
+        };
+        let mut digests = rows(vec![1, 2, 3]);
+        let error = digests
+            .merge_within(&check, rows(vec![4, 5, 6]), 4)
+            .unwrap_err();
+        assert!(error.to_string().contains("more than 4 rows"), "{error}");
+        assert!(digests.len() <= 5, "stopped as it passed the cap");
+    }
+
+    #[test]
     fn data_diff_fails_rows_that_differ_or_are_missing_and_counts_the_others_missing() {
         let rule = Rule::DataDiff {
             ref_container: "copy".into(),
@@ -709,7 +794,7 @@ mod tests {
             vec![3.0, 4.0, 9.0],
         );
         rest.add(&check, &second, &identifiers).expect("digests");
-        other.merge(rest);
+        other.merge(&check, rest).expect("within the cap");
         assert_eq!((other.len(), other.repeated), (4, 1));
 
         let mut seen = HashSet::default();

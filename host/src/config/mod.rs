@@ -1,10 +1,12 @@
-//! `qualityd.toml`: where the daemon keeps its state and finds its plugins, where it listens,
-//! and the datastores it serves, each with its plugin, settings, sandbox grants and schedules.
+//! `qualityd.toml`: where the daemon keeps its state and finds its plugins, where it listens
+//! and who may use its API, and the datastores it serves, each with its plugin, settings,
+//! sandbox grants and schedules.
 //!
 //! Paths are relative to the config file. Settings may hold `${env:NAME}` and `${file:PATH}`
 //! references ([`ConfigValue`]), resolved here and redacted wherever they could be shown. Any
 //! error names the file, the line and the key.
 
+mod api;
 mod checks;
 mod secret;
 
@@ -19,6 +21,7 @@ use croner::Cron;
 use serde::Deserialize;
 use toml::Spanned;
 
+pub use api::{ApiConfig, ApiTls, ApiToken, MIN_TOKEN_LEN, Role, split_host};
 pub use checks::CheckFile;
 pub use secret::{ConfigValue, REDACTED};
 
@@ -44,6 +47,8 @@ pub struct Config {
     pub checks_dir: PathBuf,
     /// The HTTP API's address.
     pub listen: SocketAddr,
+    /// Who may use the HTTP API, the `Host` names it answers to, its TLS (`[api]`).
+    pub api: ApiConfig,
     /// How many jobs run at once; more wait, queued.
     pub max_jobs: usize,
     /// How long SIGTERM waits for running jobs before cancelling them.
@@ -53,6 +58,36 @@ pub struct Config {
     /// Where each scan's anomalies are also written for other tools (`[enrichment]`), when
     /// anywhere.
     pub enrichment: Option<EnrichmentConfig>,
+    /// How long the store keeps what it records (`[retention]`).
+    pub retention: Retention,
+}
+
+/// How long the store keeps what it records (`[retention]`): the daemon prunes at start and
+/// daily. Whatever the age, it keeps the newest `keep_per_container` profiles and scans of
+/// each container, every anomaly not resolved (with the scans and jobs it refers to), jobs
+/// not finished, the newest event of each plugin, and the artifacts of the plugins serving.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retention {
+    /// Records older than this many days are pruned [default: 90].
+    pub days: u64,
+    /// The newest profiles and scans of each container kept whatever their age [default: 10].
+    pub keep_per_container: u64,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention {
+            days: 90,
+            keep_per_container: 10,
+        }
+    }
+}
+
+impl Retention {
+    /// The age past which records go.
+    pub fn max_age(&self) -> Duration {
+        Duration::from_secs(self.days * 24 * 3600)
+    }
 }
 
 /// The enrichment datastore (`[enrichment]`): a destination that each container's scan, once
@@ -148,10 +183,20 @@ struct RawConfig {
     checks_dir: Option<Spanned<String>>,
     listen: Option<Spanned<String>>,
     max_jobs: Option<Spanned<usize>>,
-    shutdown_grace_secs: Option<u64>,
+    shutdown_grace_secs: Option<Spanned<u64>>,
     #[serde(default)]
     datastores: BTreeMap<String, Spanned<RawDatastore>>,
     enrichment: Option<Spanned<RawEnrichment>>,
+    api: Option<Spanned<api::RawApi>>,
+    #[serde(default)]
+    retention: RawRetention,
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct RawRetention {
+    days: Option<Spanned<u64>>,
+    keep_per_container: Option<Spanned<u64>>,
 }
 
 #[derive(Deserialize)]
@@ -196,6 +241,15 @@ struct RawSchedule {
     profile: Option<Spanned<String>>,
     scan: Option<Spanned<String>>,
 }
+
+/// The longest time a config may give (`*_secs`): ten years. Longer would overflow the
+/// deadline arithmetic (an instant plus the duration), and means "never" anyway.
+pub const MAX_SECS: u64 = 10 * 365 * 24 * 3600;
+/// The largest size a config may give in MiB (`*_mib`): 1 TiB, far past any machine's
+/// memory, and small enough that the size in bytes fits every integer it is kept in.
+pub const MAX_MIB: u64 = 1 << 20;
+/// The most jobs a config may let run at once.
+pub const MAX_JOBS: usize = 4096;
 
 /// The default HTTP address: loopback only.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8432";
@@ -246,9 +300,23 @@ impl Config {
             })?,
             None => DEFAULT_LISTEN.parse().expect("the default address parses"),
         };
+        let api = api::api_config(
+            raw.api.as_ref(),
+            listen,
+            raw.listen.as_ref().map(|l| l.span()),
+            &base,
+            &at,
+        )?;
         let max_jobs = match &raw.max_jobs {
             Some(max) if *max.get_ref() == 0 => {
                 return Err(at(&max.span(), "max_jobs", "must be at least 1".into()));
+            }
+            Some(max) if *max.get_ref() > MAX_JOBS => {
+                return Err(at(
+                    &max.span(),
+                    "max_jobs",
+                    too_large(*max.get_ref() as u64, MAX_JOBS as u64, "jobs"),
+                ));
             }
             Some(max) => *max.get_ref(),
             None => 2,
@@ -278,22 +346,34 @@ impl Config {
         Ok(Config {
             path: path.to_path_buf(),
             base_dir: base.clone(),
-            cache_dir: raw
-                .cache_dir
-                .as_ref()
-                .map_or_else(Runtime::default_cache_dir, |d| base.join(d.get_ref())),
+            cache_dir: match &raw.cache_dir {
+                Some(dir) => base.join(dir.get_ref()),
+                None => Runtime::default_cache_dir()?,
+            },
             state_dir,
             checks_dir: dir(&raw.checks_dir, "checks"),
             plugin_dir: dir(&raw.plugin_dir, "plugins"),
             listen,
+            api,
             max_jobs,
-            shutdown_grace: Duration::from_secs(raw.shutdown_grace_secs.unwrap_or(30)),
+            shutdown_grace: Duration::from_secs(match &raw.shutdown_grace_secs {
+                Some(secs) if *secs.get_ref() > MAX_SECS => {
+                    return Err(at(
+                        &secs.span(),
+                        "shutdown_grace_secs",
+                        too_large(*secs.get_ref(), MAX_SECS, "seconds (ten years)"),
+                    ));
+                }
+                Some(secs) => *secs.get_ref(),
+                None => 30,
+            }),
             datastores,
             enrichment: raw
                 .enrichment
                 .as_ref()
                 .map(|e| enrichment_config(e, &base, &at))
                 .transpose()?,
+            retention: retention_config(&raw.retention, &at)?,
         })
     }
 
@@ -366,14 +446,29 @@ fn datastore_config(
         directories.push(canonical);
     }
     let defaults = Grants::default();
-    // A limit of 0 would stop everything at once: refuse it where it is written.
+    // A limit of 0 would stop everything at once, and a huge one would overflow the
+    // arithmetic on it: refuse both where they are written.
     let limit = |value: &Option<Spanned<u64>>, name: &str| match value {
         Some(v) if *v.get_ref() == 0 => Err(at(
             &v.span(),
             &format!("{key}.grants.{name}"),
             "must be at least 1; leave it out for the default".into(),
         )),
-        v => Ok(v.as_ref().map(|v| *v.get_ref())),
+        Some(v) => {
+            let (max, unit) = match name.ends_with("_secs") {
+                true => (MAX_SECS, "seconds (ten years)"),
+                false => (MAX_MIB, "MiB (1 TiB)"),
+            };
+            match *v.get_ref() > max {
+                true => Err(at(
+                    &v.span(),
+                    &format!("{key}.grants.{name}"),
+                    too_large(*v.get_ref(), max, unit),
+                )),
+                false => Ok(Some(*v.get_ref())),
+            }
+        }
+        None => Ok(None),
     };
     let schedule = |value: &Option<Spanned<String>>, operation: &str| {
         value
@@ -409,6 +504,7 @@ fn datastore_config(
                 .map_or(defaults.job_timeout, Duration::from_secs),
             // Which settings are secret depends on the plugin: set per job.
             redact: defaults.redact.clone(),
+            lone_file: None,
         },
         schedule: Schedules {
             catalog: schedule(&raw.schedule.catalog, "catalog")?,
@@ -416,6 +512,46 @@ fn datastore_config(
             scan: schedule(&raw.schedule.scan, "scan")?,
         },
     })
+}
+
+/// The `[retention]` table, checked: each value at least 1 and small enough for the time
+/// arithmetic on it.
+fn retention_config(
+    raw: &RawRetention,
+    at: &impl Fn(&Range<usize>, &str, String) -> Error,
+) -> Result<Retention> {
+    let defaults = Retention::default();
+    let value = |value: &Option<Spanned<u64>>, key: &str, max: u64, default: u64| match value {
+        None => Ok(default),
+        Some(v) if *v.get_ref() == 0 => Err(at(
+            &v.span(),
+            &format!("retention.{key}"),
+            "must be at least 1; leave it out for the default".into(),
+        )),
+        Some(v) if *v.get_ref() > max => Err(at(
+            &v.span(),
+            &format!("retention.{key}"),
+            too_large(*v.get_ref(), max, ""),
+        )),
+        Some(v) => Ok(*v.get_ref()),
+    };
+    Ok(Retention {
+        days: value(&raw.days, "days", MAX_SECS / (24 * 3600), defaults.days)?,
+        keep_per_container: value(
+            &raw.keep_per_container,
+            "keep_per_container",
+            1_000_000,
+            defaults.keep_per_container,
+        )?,
+    })
+}
+
+/// Why a number is refused as too large, and what to write instead.
+fn too_large(value: u64, max: u64, unit: &str) -> String {
+    format!(
+        "{value} is too large: at most {max}{}{unit}; write a smaller value, or leave it out for the default",
+        if unit.is_empty() { "" } else { " " }
+    )
 }
 
 /// The `[enrichment]` table, checked: its kind, and only the keys of that kind.

@@ -21,7 +21,7 @@ fn defaults_and_relative_paths() {
     // The CLI's cache too, so neither compiles what the other did.
     assert_eq!(
         config.cache_dir,
-        crate::runtime::Runtime::default_cache_dir()
+        crate::runtime::Runtime::default_cache_dir().unwrap()
     );
     assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
     assert_eq!(config.max_jobs, 2);
@@ -316,4 +316,97 @@ fn enrichment_errors_name_the_key_and_line() {
     );
     let message = error("[enrichment]\npath = \"e\"\n");
     assert!(message.contains("kind"), "{message}");
+}
+
+#[test]
+fn api_tokens_hosts_and_the_listen_address_are_checked() {
+    let config = parse(
+        "[api]\nallowed_hosts = [\"Qualityd.Example.com\", \"10.0.0.5:9000\"]\n\n\
+         [[api.tokens]]\nname = \"viewer\"\nrole = \"read\"\ntoken = \"0123456789abcdef\"\n",
+    )
+    .unwrap();
+    assert_eq!(
+        config.api.allowed_hosts,
+        ["qualityd.example.com", "10.0.0.5:9000"]
+    );
+    assert_eq!(config.api.tokens[0].role, Role::Read);
+    // The token's value is in no Debug output.
+    assert!(!format!("{config:?}").contains("0123456789abcdef"));
+
+    let token = |role: &str, value: &str| {
+        format!("[[api.tokens]]\nname = \"t\"\nrole = \"{role}\"\ntoken = \"{value}\"\n")
+    };
+    let cases = [
+        (
+            token("root", "0123456789abcdef"),
+            ":3:",
+            "api.tokens[0].role",
+            "not a role",
+        ),
+        (
+            token("read", "short"),
+            ":4:",
+            "api.tokens[0].token",
+            "shorter than 16",
+        ),
+        (
+            token("read", "0123456789 abcdef"),
+            ":4:",
+            "api.tokens[0].token",
+            "spaces",
+        ),
+        (
+            token("read", "${env:QUALITYD_TEST_UNSET_TOKEN}"),
+            ":4:",
+            "api.tokens[0].token",
+            "is not set",
+        ),
+        (
+            format!(
+                "{}{}",
+                token("read", "0123456789abcdef"),
+                token("admin", "0123456789abcdef")
+            ),
+            ":6:",
+            "api.tokens[1].name",
+            "another token",
+        ),
+        (
+            "[api]\nallowed_hosts = [\"https://q.example.com/\"]\n".to_owned(),
+            ":2:",
+            "api.allowed_hosts",
+            "without a scheme",
+        ),
+        (
+            "listen = \"0.0.0.0:8432\"\n".to_owned(),
+            ":1:",
+            "listen",
+            "[[api.tokens]]",
+        ),
+        (
+            format!(
+                "listen = \"[::]:8432\"\n{}",
+                token("admin", "0123456789abcdef")
+            ),
+            ":1:",
+            "listen",
+            "[api.tls]",
+        ),
+    ];
+    for (text, line, key, reason) in cases {
+        let message = error(&text);
+        assert!(
+            message.contains(line)
+                && message.contains(&format!("`{key}`"))
+                && message.contains(reason),
+            "{text}\n=> {message}"
+        );
+    }
+    // Beyond loopback with tokens and plain HTTP said to be meant: accepted.
+    let config = parse(&format!(
+        "listen = \"0.0.0.0:8432\"\n[api]\nallow_plaintext = true\n{}",
+        token("admin", "0123456789abcdef")
+    ))
+    .unwrap();
+    assert!(config.api.allow_plaintext && config.api.tls.is_none());
 }

@@ -3,7 +3,7 @@
 //! are CPU-bound and never run on the async runtime) with the plugin version serving when it
 //! starts, which it holds to the end. Its partitions spread over the cores. A job can be
 //! cancelled, queued or running; shutting down stops taking jobs, waits for the running ones
-//! up to a grace period, then cancels them.
+//! up to a grace period, then cancels them, and abandons those that do not stop soon after.
 
 use std::collections::BTreeMap;
 use std::path::Path;
@@ -16,7 +16,7 @@ use tokio::sync::{Notify, Semaphore, watch};
 use crate::config::{Config, DatastoreConfig};
 use crate::contract::{Setting, SettingType};
 use crate::operation::{self, Datastore, ProfileOptions, Progress};
-use crate::runtime::{Grants, Plugin, Redactor};
+use crate::runtime::{Grants, Plugin, Redactor, one_line};
 use crate::store::{ContainerFailure, JobError, JobKind, JobRecord, JobState, NewJob, Store};
 use crate::{Error, Result};
 
@@ -24,6 +24,9 @@ use super::{Metrics, PluginRegistry};
 
 /// How often running jobs' progress is saved and their time limits checked.
 pub const TICK: Duration = Duration::from_secs(1);
+
+/// How long jobs get to stop once shutdown cancelled them, before they are abandoned.
+pub const STOP_WAIT: Duration = Duration::from_secs(2);
 
 /// The job runner.
 pub struct Jobs {
@@ -58,11 +61,16 @@ struct Outcome {
     state: JobState,
     error: Option<JobError>,
     failures: Vec<ContainerFailure>,
+    /// The secrets of the other datastores the job read (a scan's references), scrubbed
+    /// along with its own datastore's.
+    touched: Redactor,
 }
 
 impl Outcome {
-    /// The outcome with the datastore's secrets scrubbed from its messages.
+    /// The outcome with the secrets of its datastore (`redact`) and of every other datastore
+    /// it touched scrubbed from its messages.
     fn scrubbed(mut self, redact: &Redactor) -> Self {
+        let redact = Redactor::union([redact, &self.touched]);
         if let Some(error) = &mut self.error {
             error.message = redact.scrub(&error.message).into_owned();
         }
@@ -102,6 +110,7 @@ impl Outcome {
             state,
             error,
             failures: Vec::new(),
+            touched: Redactor::default(),
         }
     }
 }
@@ -275,7 +284,11 @@ impl Jobs {
     }
 
     /// Stop taking jobs, let running ones finish for up to `grace`, then cancel the rest and
-    /// wait for them to stop.
+    /// give them [`STOP_WAIT`] to stop. A job still running then is stuck in a plugin call
+    /// that no limit reaches (blocked inside a host call, such as a read of a file that never
+    /// answers): it is stored `cancelled` and abandoned, and the daemon exits without it. So
+    /// this returns within `grace + STOP_WAIT` (and a second for the store), whatever the
+    /// plugins do.
     pub async fn drain(&self, grace: Duration) {
         self.stopping.store(true, Ordering::Relaxed);
         let deadline = Instant::now() + grace;
@@ -290,8 +303,49 @@ impl Jobs {
             job.progress.cancel();
             job.cancelled.notify_one();
         }
-        while !self.lock().is_empty() {
+        let deadline = Instant::now() + STOP_WAIT;
+        while !self.lock().is_empty() && Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+        let stuck: Vec<(i64, Arc<Progress>)> = (self.lock().iter())
+            .map(|(id, job)| (*id, job.progress.clone()))
+            .collect();
+        if stuck.is_empty() {
+            return;
+        }
+        let ids: Vec<i64> = stuck.iter().map(|(id, _)| *id).collect();
+        tracing::error!(jobs = ?ids, wait_secs = STOP_WAIT.as_secs(), "jobs did not stop after they were cancelled (a plugin call blocked where no time limit reaches): abandoning them");
+        // On a blocking thread with a time limit of its own: a stuck job may hold the store.
+        let store = self.store.clone();
+        let written = tokio::task::spawn_blocking(move || {
+            for (id, progress) in stuck {
+                let error = JobError {
+                    code: "cancelled".into(),
+                    message: format!(
+                        "the daemon shut down and the job's plugin call did not return within \
+                         {} s of its cancellation, so the job was abandoned; run it again",
+                        STOP_WAIT.as_secs()
+                    ),
+                };
+                let stored = store.finish_job(
+                    id,
+                    JobState::Cancelled,
+                    &progress.snapshot(),
+                    Some(&error),
+                    &[],
+                );
+                if let Err(e) = stored {
+                    tracing::error!(job = id, error = %e, "the abandoned job's end was not stored");
+                }
+            }
+        });
+        if tokio::time::timeout(Duration::from_secs(1), written)
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "the store did not answer; the abandoned jobs will show as interrupted"
+            );
         }
     }
 
@@ -336,7 +390,7 @@ impl Jobs {
         );
         match &outcome.error {
             Some(error) => {
-                tracing::warn!(state = ?outcome.state, code = %error.code, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {}", error.message)
+                tracing::warn!(state = ?outcome.state, code = %error.code, elapsed_ms = started.elapsed().as_millis() as u64, "job ended: {}", one_line(&error.message))
             }
             None => {
                 tracing::info!(state = ?outcome.state, rows = snapshot.rows, failures = outcome.failures.len(), elapsed_ms = started.elapsed().as_millis() as u64, "job ended")
@@ -397,6 +451,7 @@ impl Jobs {
                     state: JobState::Succeeded,
                     error: None,
                     failures,
+                    touched: Redactor::default(),
                 })
             }
             JobKind::Profile => {
@@ -434,6 +489,7 @@ impl Jobs {
                     state,
                     error,
                     failures,
+                    touched: Redactor::default(),
                 })
             }
             JobKind::Scan => {
@@ -473,6 +529,7 @@ impl Jobs {
                     state,
                     error,
                     failures: summary.failures,
+                    touched: summary.redact,
                 })
             }
         }

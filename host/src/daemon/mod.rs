@@ -5,12 +5,14 @@
 //! - [`Jobs`]: catalog, profile and scan operations as jobs, a few at a time, cancellable.
 //! - [`scan_and_record`]: a scan from the store's checks to its anomalies.
 //! - [`scheduler`]: the datastores' cron schedules.
+//! - [`retention`]: pruning the store and the artifact cache, at start and daily.
 //! - [`Metrics`]: what `/metrics` shows.
 //! - [`serve`]: start-up, the HTTP API, signals and shutdown.
 
 mod jobs;
 mod metrics;
 mod registry;
+pub mod retention;
 mod scanning;
 pub mod scheduler;
 mod serve;

@@ -188,10 +188,10 @@ impl PluginRegistry {
     fn record(&self, mut event: PluginEvent) -> PluginEvent {
         match event.kind {
             EventKind::Failed => {
-                tracing::warn!(plugin = %event.plugin, "plugin not loaded: {}", event.message)
+                tracing::warn!(plugin = %event.plugin, "plugin not loaded: {}", crate::runtime::one_line(&event.message))
             }
             _ => {
-                tracing::info!(plugin = %event.plugin, kind = ?event.kind, version = event.version.as_deref().unwrap_or(""), "{}", event.message)
+                tracing::info!(plugin = %event.plugin, kind = ?event.kind, version = event.version.as_deref().unwrap_or(""), "{}", crate::runtime::one_line(&event.message))
             }
         }
         self.metrics.count_reload(&event.plugin, event.kind);

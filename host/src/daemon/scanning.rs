@@ -1,7 +1,9 @@
 //! A scan of a datastore, from the store's checks to the store's anomalies: the active
 //! checks are read from the store, the containers scanned in one pass each, every container's
 //! results and findings recorded (deduplicated against the open anomalies), and the
-//! enrichment destination, when configured, given the anomalies. Inference proposes checks
+//! enrichment destination, when configured, given the anomalies. Every text a scan stores or
+//! reports is first scrubbed of the secrets of every datastore it read (the scanned one and
+//! those its checks compare with). Inference proposes checks
 //! from the stored profiles. The daemon (jobs and API) and the CLI (`qualityd scan`,
 //! `qualityd checks infer`) both run these.
 
@@ -11,6 +13,8 @@ use crate::checks::infer::infer;
 use crate::config::Config;
 use crate::enrichment::Enrichment;
 use crate::operation::{self, Datastore, Progress, ScanOptions};
+use crate::runtime::Redactor;
+use crate::scan::ContainerScanResult;
 use crate::scan::findings;
 use crate::store::{CheckStatus, ContainerFailure, ScanRecord, Store, StoredCheck};
 use crate::{Error, Result};
@@ -41,6 +45,9 @@ pub struct ScanSummary {
     pub failures: Vec<ContainerFailure>,
     /// Containers asked for.
     pub containers: usize,
+    /// The secrets of every datastore the scan read, already scrubbed from all of the above:
+    /// for whatever else its caller reports.
+    pub redact: Redactor,
 }
 
 impl ScanSummary {
@@ -197,23 +204,30 @@ pub fn scan_and_record(
             }
         }
     }
+    // What a plugin says may hold its datastore's secrets, and a check's result may quote
+    // what another datastore's plugin said: scrub every datastore's from every text.
+    let redact = Redactor::union(
+        std::iter::once(&datastore.grants.redact).chain(others.values().map(|o| &o.grants.redact)),
+    );
     let outcomes = operation::scan(datastore, &others, &checks, &history, &options, progress)?;
     let mut summary = ScanSummary {
         containers: outcomes.len(),
+        redact: redact.clone(),
         ..ScanSummary::default()
     };
     for outcome in outcomes {
-        let result = match outcome.result {
+        let mut result = match outcome.result {
             Ok(result) => result,
             Err(e) => {
                 summary.failures.push(ContainerFailure {
                     container: outcome.name,
-                    error: e.to_string(),
+                    error: redact.scrub(&e.to_string()).into_owned(),
                     code: e.class(),
                 });
                 continue;
             }
         };
+        scrub_result(&mut result, &redact);
         for broken in result.checks.iter().filter_map(|c| c.error.as_ref()) {
             summary.failures.push(ContainerFailure {
                 container: result.container.clone(),
@@ -232,11 +246,21 @@ pub fn scan_and_record(
             tracing::warn!(destination = %enrichment.destination(), container = %record.result.container, scan = record.id, error = %e, "the scan's anomalies were not written to the enrichment datastore");
             summary.failures.push(ContainerFailure {
                 container: record.result.container.clone(),
-                error: e.to_string(),
+                error: redact.scrub(&e.to_string()).into_owned(),
                 code: "enrichment".into(),
             });
         }
         summary.scans.push(record);
     }
     Ok(summary)
+}
+
+/// `result`'s texts (each check's message and error) without the secrets `redact` knows.
+fn scrub_result(result: &mut ContainerScanResult, redact: &Redactor) {
+    for check in &mut result.checks {
+        check.message = redact.scrub(&check.message).into_owned();
+        if let Some(error) = &mut check.error {
+            *error = redact.scrub(error).into_owned();
+        }
+    }
 }

@@ -1,7 +1,7 @@
-//! `qualityd serve`: open the store, start the HTTP API at once, load the plugins on a
-//! blocking thread (the API answers meanwhile, `/readyz` says when they are loaded), watch
-//! the plugin directory, run the schedules, reload plugins on SIGHUP, and on SIGTERM or
-//! SIGINT drain the jobs and stop.
+//! `qualityd serve`: open the store, start the HTTP API at once (behind its guard, over TLS
+//! when configured), load the plugins on a blocking thread (the API answers meanwhile,
+//! `/readyz` says when they are loaded), watch the plugin directory, run the schedules,
+//! reload plugins on SIGHUP, and on SIGTERM or SIGINT drain the jobs and stop.
 
 use std::sync::Arc;
 
@@ -46,7 +46,14 @@ pub async fn serve(config: Config) -> Result<()> {
                 "cannot write the listen address: {e}; check the state directory's permissions"
             ),
         })?;
-    tracing::info!(%address, state = %config.state_dir.display(), plugins = %config.plugin_dir.display(), "qualityd listening");
+    tracing::info!(
+        %address,
+        tls = config.api.tls.is_some(),
+        tokens = config.api.tokens.len(),
+        state = %config.state_dir.display(),
+        plugins = %config.plugin_dir.display(),
+        "qualityd listening"
+    );
 
     // Watch before the first scan, so no change between the two is missed.
     let _watcher = watcher::watch(daemon.registry.clone())?;
@@ -59,11 +66,28 @@ pub async fn serve(config: Config) -> Result<()> {
     });
     tokio::spawn(reload_on_sighup(daemon.clone()));
     tokio::spawn(tick_jobs(daemon.clone()));
+    tokio::spawn(super::retention::prune_daily(daemon.clone()));
 
-    axum::serve(listener, api::router(daemon.clone()))
-        .with_graceful_shutdown(drain_on_signal(daemon))
-        .await
-        .map_err(|e| Error::Internal(format!("the HTTP server stopped: {e}")))
+    if config.api.tls.is_none() && !address.ip().is_loopback() {
+        tracing::warn!(%address, "the API listens beyond loopback in plain HTTP (api.allow_plaintext): tokens and profiles cross the network in clear unless a TLS proxy is in front");
+    }
+    let guard = Arc::new(api::Guard::new(&config.api, address));
+    let router = api::router(daemon.clone(), guard);
+    let stopped = match &config.api.tls {
+        Some(tls) => {
+            let listener = api::tls::TlsListener::new(listener, tls.server.clone())
+                .map_err(|e| Error::Internal(format!("the TLS listener has no address: {e}")))?;
+            axum::serve(listener, router)
+                .with_graceful_shutdown(drain_on_signal(daemon))
+                .await
+        }
+        None => {
+            axum::serve(listener, router)
+                .with_graceful_shutdown(drain_on_signal(daemon))
+                .await
+        }
+    };
+    stopped.map_err(|e| Error::Internal(format!("the HTTP server stopped: {e}")))
 }
 
 /// Save running jobs' progress and stop those past their time limit, every [`super::jobs::TICK`].

@@ -5,7 +5,7 @@ use std::path::Path;
 use std::sync::Arc;
 
 use crate::contract::{Capability, Setting};
-use crate::runtime::{Grants, Plugin, PluginSession};
+use crate::runtime::{Grants, LoneFile, Plugin, PluginSession};
 use crate::{Error, Result};
 
 /// A configured datastore.
@@ -22,8 +22,9 @@ pub struct Datastore {
 }
 
 impl Datastore {
-    /// An ad-hoc files datastore over a file or a directory: the directory (or the file's
-    /// directory) is granted read-only, and `path` names what to read.
+    /// An ad-hoc files datastore over a file or a directory: a directory is granted
+    /// read-only; a file is granted alone, through a private directory holding only it
+    /// ([`LoneFile`]), never its whole parent. `path` names what to read.
     pub fn for_path(plugin: Arc<Plugin>, path: &Path, grants: Grants) -> Result<Self> {
         let path = path.canonicalize().map_err(|e| Error::Path {
             path: path.to_path_buf(),
@@ -32,25 +33,37 @@ impl Datastore {
                 _ => e.to_string(),
             },
         })?;
-        let directory = if path.is_dir() {
-            path.clone()
+        let meta = std::fs::metadata(&path).map_err(|e| Error::Path {
+            path: path.clone(),
+            reason: e.to_string(),
+        })?;
+        let (directory, read, lone) = if meta.is_dir() {
+            (path.clone(), path.clone(), None)
+        } else if meta.is_file() {
+            let lone = LoneFile::new(&path)?;
+            (
+                lone.dir().to_path_buf(),
+                lone.path().to_path_buf(),
+                Some(Arc::new(lone)),
+            )
         } else {
-            path.parent()
-                .map(Path::to_path_buf)
-                .ok_or_else(|| Error::Path {
-                    path: path.clone(),
-                    reason: "a file with no parent directory cannot be granted".into(),
-                })?
+            return Err(Error::Path {
+                path,
+                reason: "not a regular file or a directory (a pipe or a device cannot be \
+                         profiled); give a data file or a directory of them"
+                    .into(),
+            });
         };
         Ok(Datastore {
             name: path.display().to_string(),
             plugin,
             settings: vec![Setting {
                 name: "path".into(),
-                value: path.display().to_string(),
+                value: read.display().to_string(),
             }],
             grants: Grants {
                 directories: vec![directory],
+                lone_file: lone,
                 ..grants
             },
         })

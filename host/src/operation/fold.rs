@@ -4,10 +4,17 @@
 //! merged per container in partition order, so an order-dependent state (row numbers, kept
 //! records) comes out as if the container had been read front to back. A container that
 //! fails is reported with its error; the others go on.
+//!
+//! What a plugin announces is bounded before the host keeps anything for it: a container
+//! may have at most [`MAX_PARTITIONS`] partitions, and a worker does not start a partition
+//! more than [`ahead`] places past the oldest one of its container not merged yet, so a
+//! plugin that stalls its first partition makes the others wait instead of piling up
+//! finished states.
 
 use std::collections::BTreeMap;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Condvar, Mutex};
+use std::time::Duration;
 
 use arrow::datatypes::SchemaRef;
 use arrow::record_batch::RecordBatch;
@@ -81,9 +88,23 @@ pub(super) trait Fold: Sync {
         None
     }
 
-    /// Fold in the state of the partition that follows `into`'s.
-    fn merge(&self, plan: &Self::Plan, into: &mut Self::State, next: Self::State);
+    /// Fold in the state of the partition that follows `into`'s. An error (a bound the
+    /// merged state would pass) fails the container.
+    fn merge(&self, plan: &Self::Plan, into: &mut Self::State, next: Self::State) -> Result<()>;
 }
+
+/// The most partitions one container may have: more is a plugin error ([`Error::Limit`]),
+/// before any is read.
+pub const MAX_PARTITIONS: usize = 100_000;
+
+/// How many places past the oldest partition of its container not merged yet a worker may
+/// start one: with `parallelism` workers, four each.
+pub(super) fn ahead(parallelism: usize) -> usize {
+    parallelism.max(1) * 4
+}
+
+/// How often a worker waiting for its container's merges looks at the cancel flag.
+const WAIT_TICK: Duration = Duration::from_millis(50);
 
 /// The result for one container: its plan and merged state, or why it could not be read.
 pub(super) struct Folded<F: Fold> {
@@ -152,6 +173,7 @@ pub(super) fn read<F: Fold>(
             Some(error) => Err(error),
             None => session
                 .partitions(&container.name, hint)
+                .and_then(|partitions| too_many(&session, &container.name, partitions))
                 .and_then(|mut partitions| {
                     let schema = match &scope.fields {
                         Some(fields) => container.projected(fields)?,
@@ -197,6 +219,9 @@ pub(super) fn read<F: Fold>(
     drop(session);
 
     let merging = Mutex::new(merging);
+    // Notified whenever a container's merged place moves on.
+    let merged = Condvar::new();
+    let ahead = ahead(scope.parallelism);
     let next = AtomicUsize::new(0);
     let workers = scope.parallelism.clamp(1, tasks.len().max(1));
     std::thread::scope(|threads| {
@@ -204,6 +229,7 @@ pub(super) fn read<F: Fold>(
             threads.spawn(|| {
                 while let Some(task) = tasks.get(next.fetch_add(1, Ordering::Relaxed)) {
                     let container = &containers[task.container];
+                    wait_for_merges(&merging, &merged, task, ahead, progress);
                     let mut remaining = scope.limit;
                     for (offset, partition) in task.partitions.iter().enumerate() {
                         let failed = lock(&merging)[task.container].error.is_some();
@@ -242,6 +268,7 @@ pub(super) fn read<F: Fold>(
                         if let Some((plan, _)) = plan {
                             slot.merge_ready(fold, plan);
                         }
+                        merged.notify_all();
                     }
                 }
             });
@@ -284,10 +311,59 @@ impl<S> Merging<S> {
             self.next += 1;
             let Some(state) = state else { continue };
             match &mut self.merged {
-                Some(merged) => fold.merge(plan, merged, state),
+                Some(merged) => {
+                    if let Err(e) = fold.merge(plan, merged, state) {
+                        self.error.get_or_insert(e);
+                    }
+                }
                 None => self.merged = Some(state),
             }
         }
+    }
+}
+
+/// A container's partitions, unless they are more than [`MAX_PARTITIONS`].
+fn too_many(
+    session: &crate::runtime::PluginSession,
+    container: &str,
+    partitions: Vec<Partition>,
+) -> Result<Vec<Partition>> {
+    if partitions.len() <= MAX_PARTITIONS {
+        return Ok(partitions);
+    }
+    Err(Error::Limit {
+        plugin: session.plugin().label().clone(),
+        call: format!("partitions of `{container}`"),
+        reason: format!(
+            "it announced {} partitions, more than the {MAX_PARTITIONS} a container may have; \
+             the container was not read (a connector should split a container into a few \
+             partitions per reader, not one per record)",
+            partitions.len()
+        ),
+    })
+}
+
+/// Block until `task` may start: its first partition at most `ahead` places past the oldest
+/// partition of its container not merged yet (or the container failed, or the operation
+/// was cancelled). The place it waits for is always taken by a worker that is not waiting,
+/// since tasks are taken in order.
+fn wait_for_merges<S>(
+    merging: &Mutex<Vec<Merging<S>>>,
+    merged: &Condvar,
+    task: &Task,
+    ahead: usize,
+    progress: &Progress,
+) {
+    let mut guard = lock(merging);
+    loop {
+        let slot = &guard[task.container];
+        if task.first <= slot.next + ahead || slot.error.is_some() || progress.is_cancelled() {
+            return;
+        }
+        guard = merged
+            .wait_timeout(guard, WAIT_TICK)
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .0;
     }
 }
 
@@ -341,7 +417,9 @@ impl PartitionRead<'_> {
                 value,
             }),
         };
-        let mut reader = session.read(request, self.schema.clone())?;
+        let mut reader = session
+            .read(request, self.schema.clone())?
+            .stop_when(progress.cancel_flag());
         let mut counted_bytes = 0;
         let mut wanted = self.limit.unwrap_or(u64::MAX);
         let mut rows = 0;

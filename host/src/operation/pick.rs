@@ -51,7 +51,8 @@ pub(super) fn pick_records(
     let folded = match fold::read(datastore, &scope, &fold, progress) {
         Ok(folded) => folded,
         Err(e) => {
-            tracing::warn!(error = %e, "the rows of failed unique checks could not be read again; their anomalies keep no records");
+            let error = datastore.grants.redact.log_line(&e.to_string(), usize::MAX);
+            tracing::warn!(%error, "the rows of failed unique checks could not be read again; their anomalies keep no records");
             return BTreeMap::new();
         }
     };
@@ -170,8 +171,9 @@ impl<'a> Fold for PickFold<'a> {
             .is_none_or(|rows| rows.range(left).next().is_none())
     }
 
-    fn merge(&self, _: &Option<Scalar>, into: &mut Picked<'a>, next: Picked<'a>) {
+    fn merge(&self, _: &Option<Scalar>, into: &mut Picked<'a>, next: Picked<'a>) -> Result<()> {
         into.records.extend(next.records);
+        Ok(())
     }
 
     fn since(&self, since: &Option<Scalar>) -> Option<Scalar> {

@@ -165,7 +165,8 @@ impl Fold for ProfileFold {
         Ok(())
     }
 
-    fn merge(&self, _: &Plan, into: &mut PartialProfile, next: PartialProfile) {
+    fn merge(&self, _: &Plan, into: &mut PartialProfile, next: PartialProfile) -> Result<()> {
         into.profile.merge(next.profile);
+        Ok(())
     }
 }

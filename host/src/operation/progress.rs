@@ -48,6 +48,12 @@ impl Progress {
         self.cancelled.store(true, Ordering::Relaxed);
     }
 
+    /// The flag [`Progress::cancel`] sets, for a plugin stream to stop on (see
+    /// [`crate::runtime::BatchReader::stop_when`]).
+    pub(crate) fn cancel_flag(&self) -> &AtomicBool {
+        &self.cancelled
+    }
+
     /// Whether [`Progress::cancel`] was called.
     pub fn is_cancelled(&self) -> bool {
         self.cancelled.load(Ordering::Relaxed)

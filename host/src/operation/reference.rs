@@ -173,12 +173,21 @@ impl Fold for ReferenceFold<'_> {
         }
     }
 
-    fn merge(&self, _: &SchemaRef, into: &mut Partial, next: Partial) {
+    fn merge(&self, _: &SchemaRef, into: &mut Partial, next: Partial) -> Result<()> {
         match (into, next) {
-            (Partial::Values(mine), Partial::Values(theirs)) => mine.merge(theirs),
-            (Partial::Aggregate(mine), Partial::Aggregate(theirs)) => mine.merge(&theirs),
-            (Partial::Rows(mine), Partial::Rows(theirs)) => mine.merge(theirs),
-            _ => {}
+            (Partial::Values(mine), Partial::Values(theirs)) => {
+                mine.merge(self.check, theirs).map_err(invalid)
+            }
+            (Partial::Aggregate(mine), Partial::Aggregate(theirs)) => {
+                mine.merge(&theirs);
+                Ok(())
+            }
+            (Partial::Rows(mine), Partial::Rows(theirs)) => {
+                mine.merge(self.check, theirs).map_err(invalid)
+            }
+            _ => Err(Error::Internal(
+                "reference states of different kinds".into(),
+            )),
         }
     }
 }

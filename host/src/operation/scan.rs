@@ -285,8 +285,9 @@ impl Fold for ScanFold<'_> {
         Ok(())
     }
 
-    fn merge(&self, _: &Plan, into: &mut ContainerScan, next: ContainerScan) {
+    fn merge(&self, _: &Plan, into: &mut ContainerScan, next: ContainerScan) -> Result<()> {
         into.merge(next);
+        Ok(())
     }
 
     fn since(&self, plan: &Plan) -> Option<Scalar> {

@@ -10,6 +10,7 @@
 mod cache;
 mod ipc;
 mod log_limit;
+mod lone_file;
 mod network;
 mod output;
 mod plugin;
@@ -28,13 +29,14 @@ use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
 pub use ipc::{IpcCaps, IpcDecoder, IpcError};
+pub use lone_file::LoneFile;
 pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
-pub use redact::Redactor;
+pub use redact::{Redactor, one_line};
 pub use sandbox::{Grants, SessionState, Uncovered};
 pub use session::{DiscoveredContainer, PluginSession};
 pub use stats::{CallCounts, CallStats};
-pub use stream::BatchReader;
+pub use stream::{BatchReader, MAX_EMPTY_CHUNKS};
 
 use crate::contract;
 use crate::{Error, Result};
@@ -75,16 +77,24 @@ impl Runtime {
 
     /// The default cache directory, the same for the CLI and the daemon so that neither
     /// compiles what the other already did: `$QUALITYD_CACHE`, else
-    /// `$XDG_CACHE_HOME/qualityd`, else `~/.cache/qualityd`.
-    pub fn default_cache_dir() -> PathBuf {
-        if let Some(dir) = std::env::var_os("QUALITYD_CACHE").filter(|d| !d.is_empty()) {
-            return PathBuf::from(dir);
+    /// `$XDG_CACHE_HOME/qualityd`, else `~/.cache/qualityd`. Never a shared temporary
+    /// directory (another user could prepare it): with none of these set, an error says to
+    /// choose one.
+    pub fn default_cache_dir() -> Result<PathBuf> {
+        let set = |name: &str| std::env::var_os(name).filter(|d| !d.is_empty());
+        if let Some(dir) = set("QUALITYD_CACHE") {
+            return Ok(PathBuf::from(dir));
         }
-        std::env::var_os("XDG_CACHE_HOME")
+        set("XDG_CACHE_HOME")
             .map(PathBuf::from)
-            .or_else(|| std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache")))
-            .unwrap_or_else(std::env::temp_dir)
-            .join("qualityd")
+            .or_else(|| set("HOME").map(|home| PathBuf::from(home).join(".cache")))
+            .map(|dir| dir.join("qualityd"))
+            .ok_or_else(|| Error::Cache {
+                path: PathBuf::new(),
+                reason: "no cache directory: neither QUALITYD_CACHE, XDG_CACHE_HOME nor HOME is \
+                         set; set one, or give `--cache-dir` (`cache_dir` in qualityd.toml)"
+                    .into(),
+            })
     }
 
     /// Load the plugin in `path`: validate, compile (or take the cached artifact),
@@ -124,7 +134,8 @@ impl Runtime {
         &self.linker
     }
 
-    pub(crate) fn cache(&self) -> &ArtifactCache {
+    /// The compiled-artifact cache.
+    pub fn cache(&self) -> &ArtifactCache {
         &self.cache
     }
 }

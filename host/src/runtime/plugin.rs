@@ -110,6 +110,10 @@ impl Plugin {
                     contract::CONTRACT_VERSION
                 ),
             },
+            DescribeError::Limit(reason) => Error::PluginLoad {
+                path: path.to_path_buf(),
+                reason,
+            },
             DescribeError::Stopped(e) => e,
         })?;
         let label: PluginLabel = format!("{}@{}", info.name, info.version).into();
@@ -172,6 +176,8 @@ impl Plugin {
 
 enum DescribeError {
     Contract(String),
+    /// More memories, tables or instances than a plugin may create.
+    Limit(String),
     Stopped(Error),
 }
 
@@ -189,7 +195,11 @@ fn describe(
             .call_describe(&mut store)
     });
     outcome.map_err(|e| {
-        if e.downcast_ref::<wasmtime::Trap>().is_none() && store.data().memory_refused().is_none() {
+        if let Some(reason) = super::sandbox::count_limit(&e) {
+            DescribeError::Limit(reason)
+        } else if e.downcast_ref::<wasmtime::Trap>().is_none()
+            && store.data().memory_refused().is_none()
+        {
             DescribeError::Contract(format!("{e:#}"))
         } else {
             DescribeError::Stopped(classify_trap(&store, &label, "describe", &grants, e))

@@ -41,6 +41,9 @@ pub struct Grants {
     /// The datastore's secret values, scrubbed from what the plugin says (logs, last words,
     /// errors) before qualityd logs or stores it.
     pub redact: Redactor,
+    /// The private directory holding the one file granted alone (`qualityd profile FILE`),
+    /// kept as long as a clone of the grants is; it is in `directories`.
+    pub lone_file: Option<std::sync::Arc<super::LoneFile>>,
 }
 
 impl Default for Grants {
@@ -56,6 +59,7 @@ impl Default for Grants {
             ipc_batch_bytes: 256 << 20,
             job_timeout: Duration::from_secs(3600),
             redact: Redactor::default(),
+            lone_file: None,
         }
     }
 }
@@ -167,34 +171,94 @@ pub struct SessionState {
     redact: Redactor,
 }
 
-/// Refuses memory growth past the cap, and remembers that it did.
+/// The most linear memories one plugin instance (its whole store: every core instance of
+/// the component) may create. Rust, C and JavaScript guests have one.
+pub const MAX_MEMORIES: usize = 4;
+/// The most tables one plugin instance may create (a Rust component has two).
+pub const MAX_TABLES: usize = 16;
+/// The most core instances one plugin instance may create (a Rust component has three).
+pub const MAX_INSTANCES: usize = 64;
+/// The most table elements one plugin instance may hold, all its tables together.
+pub const MAX_TABLE_ELEMENTS: usize = 1_000_000;
+
+/// Refuses memory growth past the cap, counting every linear memory of the instance
+/// together, and remembers that it did; caps the number of memories, tables and instances
+/// and the table elements, all tables together.
 struct MemoryCap {
     cap: usize,
+    /// Bytes of linear memory granted so far, every memory together.
+    total: usize,
+    /// The total a refused growth would have made.
     refused: Option<usize>,
+    /// Table elements granted so far, every table together.
+    table_elements: usize,
 }
 
 impl ResourceLimiter for MemoryCap {
+    /// Called when a memory is created (`current` 0) and when it grows.
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.cap {
-            self.refused = Some(desired);
+        if maximum.is_some_and(|maximum| desired > maximum) {
+            return Ok(false); // fails anyway; not counted
+        }
+        let total = (self.total - current.min(self.total)).saturating_add(desired);
+        if total > self.cap {
+            self.refused = Some(total);
             return Ok(false);
         }
+        self.total = total;
         Ok(true)
     }
 
+    /// Called when a table is created (`current` 0) and when it grows.
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
-        _maximum: Option<usize>,
+        maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        Ok(desired <= 1_000_000)
+        if maximum.is_some_and(|maximum| desired > maximum) {
+            return Ok(false);
+        }
+        let total =
+            (self.table_elements - current.min(self.table_elements)).saturating_add(desired);
+        if total > MAX_TABLE_ELEMENTS {
+            return Ok(false);
+        }
+        self.table_elements = total;
+        Ok(true)
     }
+
+    fn memories(&self) -> usize {
+        MAX_MEMORIES
+    }
+
+    fn tables(&self) -> usize {
+        MAX_TABLES
+    }
+
+    fn instances(&self) -> usize {
+        MAX_INSTANCES
+    }
+}
+
+/// Why instantiating a plugin failed, when it was for creating more memories, tables or
+/// instances than [`MAX_MEMORIES`], [`MAX_TABLES`] or [`MAX_INSTANCES`] (wasmtime says so in
+/// its error's text only).
+pub(crate) fn count_limit(error: &wasmtime::Error) -> Option<String> {
+    let text = format!("{error:#}");
+    text.contains("resource limit exceeded").then(|| {
+        format!(
+            "it creates more linear memories, tables or instances than a plugin may ({text}); \
+             a plugin may have at most {MAX_MEMORIES} linear memories, {MAX_TABLES} tables and \
+             {MAX_INSTANCES} core instances (a Rust, C or JavaScript component has one memory); \
+             rebuild it with a standard toolchain"
+        )
+    })
 }
 
 impl SessionState {
@@ -236,7 +300,9 @@ impl SessionState {
             table: ResourceTable::new(),
             memory: MemoryCap {
                 cap: grants.memory_bytes,
+                total: 0,
                 refused: None,
+                table_elements: 0,
             },
             stderr,
             plugin,
@@ -250,7 +316,7 @@ impl SessionState {
         Ok(store)
     }
 
-    /// The memory size the cap refused, if it refused one.
+    /// The memory size (every linear memory together) the cap refused, if it refused one.
     pub(crate) fn memory_refused(&self) -> Option<usize> {
         self.memory.refused
     }
@@ -260,7 +326,12 @@ impl SessionState {
     pub(crate) fn last_words(&self) -> Option<String> {
         let contents = self.stderr.tail();
         let text = String::from_utf8_lossy(&contents);
-        let lines: Vec<&str> = text
+        // A full tail may begin inside a line, perhaps inside a secret: that line goes.
+        let whole: &str = match self.stderr.is_tail_cut() {
+            true => text.split_once('\n').map_or("", |(_, rest)| rest),
+            false => &text,
+        };
+        let lines: Vec<&str> = whole
             .lines()
             .map(str::trim)
             .filter(|line| !line.is_empty() && !line.starts_with("note: run with"))
@@ -269,8 +340,7 @@ impl SessionState {
             Some(at) => lines[at..].join(" "),
             None => lines.last()?.to_string(),
         };
-        let words: String = words.chars().take(MAX_LOG_LINE).collect();
-        Some(self.redact.scrub(&words).into_owned())
+        Some(super::redact::cut(&self.redact.scrub(&words), MAX_LOG_LINE))
     }
 }
 
@@ -291,8 +361,9 @@ impl log::Host for SessionState {
         if !self.log_limit.admit(plugin, "log") {
             return;
         }
-        let message: String = message.chars().take(MAX_LOG_LINE).collect();
-        let message = self.redact.scrub(&message);
+        // Scrubbed whole, then cut: a cut must not leave the start of a secret. One line:
+        // the plugin's newlines must not forge lines of the daemon's log.
+        let message = self.redact.log_line(&message, MAX_LOG_LINE);
         match level {
             log::Level::Trace => tracing::trace!(plugin, "{message}"),
             log::Level::Debug => tracing::debug!(plugin, "{message}"),

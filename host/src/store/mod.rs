@@ -12,6 +12,7 @@ mod checks;
 mod events;
 mod jobs;
 mod migrations;
+mod retention;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Mutex, MutexGuard};
@@ -24,6 +25,7 @@ pub use catalog::{CatalogEntry, DatastoreRecord, FieldEntry, ProfileRecord, Prof
 pub use checks::{CheckStatus, SOURCE_API, SOURCE_INFERRED, StoredCheck, SyncCounts};
 pub use events::{EventKind, PluginEvent};
 pub use jobs::{ContainerFailure, JobError, JobFilter, JobKind, JobRecord, JobState, NewJob};
+pub use retention::Pruned;
 
 use crate::{Error, Result};
 
@@ -40,13 +42,7 @@ impl Store {
     /// Open (or create) the store in `state_dir`, bringing its schema up to date.
     pub fn open(state_dir: &Path) -> Result<Store> {
         let path = state_dir.join(STORE_FILE);
-        std::fs::create_dir_all(state_dir).map_err(|e| Error::Store {
-            path: path.clone(),
-            reason: format!(
-                "cannot create the state directory {}: {e}",
-                state_dir.display()
-            ),
-        })?;
+        private_file(state_dir, &path)?;
         let fail = |what: &str, e: rusqlite::Error| Error::Store {
             path: path.clone(),
             reason: format!("{what}: {e}"),
@@ -111,6 +107,49 @@ impl Store {
             reason: format!("{e}; check the disk and the file's permissions"),
         }
     }
+}
+
+/// Create the state directory (mode `0700`) and the store's file (mode `0600`) when
+/// missing, before SQLite opens it: the store holds profiles (values from the data) and
+/// anomalies (failing records), for this user alone. SQLite gives its WAL and shared-memory
+/// files the mode of the store's file. A store file readable by others is made private.
+fn private_file(state_dir: &Path, path: &Path) -> Result<()> {
+    use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt, PermissionsExt};
+    let fail = |reason: String| Error::Store {
+        path: path.to_path_buf(),
+        reason,
+    };
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(state_dir)
+        .map_err(|e| {
+            fail(format!(
+                "cannot create the state directory {}: {e}",
+                state_dir.display()
+            ))
+        })?;
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)
+        .map_err(|e| {
+            fail(format!(
+                "cannot create it: {e}; check the state directory's permissions"
+            ))
+        })?;
+    let mode = file
+        .metadata()
+        .map_err(|e| fail(format!("cannot inspect it: {e}")))?
+        .permissions()
+        .mode();
+    if mode & 0o077 != 0 {
+        tracing::info!(path = %path.display(), mode = format!("{:o}", mode & 0o777), "the state store was readable by other users: made private (0600)");
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))
+            .map_err(|e| fail(format!("cannot make it private (chmod 600): {e}")))?;
+    }
+    Ok(())
 }
 
 /// Now, in µs since the epoch: how the store keeps time.

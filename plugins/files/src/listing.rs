@@ -1,4 +1,6 @@
-//! Which files of the datastore's path are containers, their names and formats.
+//! Which files of the datastore's path are containers, their names and formats. Only regular
+//! files (or symbolic links to them) are: a FIFO, socket or device is skipped with a warning
+//! and never opened.
 
 use std::path::{Path, PathBuf};
 
@@ -149,9 +151,17 @@ fn walk(dir: &Path, prefix: &str, files: &mut Vec<FileEntry>) -> Result<()> {
             continue;
         }
         let name = format!("{prefix}{file_name}");
+        // A stat (through a symbolic link), never an open: opening a FIFO or a device would
+        // block inside a host call, where no time limit reaches.
         let meta = std::fs::metadata(&path).map_err(|e| io_error(&path, &e))?;
         if meta.is_dir() {
             walk(&path, &format!("{name}/"), files)?;
+        } else if !meta.is_file() {
+            qualityd_plugin_sdk::log::warn(&format!(
+                "skipping {}: not a regular file (a FIFO, socket or device); only regular \
+                 files are read",
+                path.display()
+            ));
         } else if let Some(kind) = kind_of(&file_name) {
             files.push(file_entry(name, path, &meta, kind, false)?);
         }

@@ -26,6 +26,24 @@
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
 //!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
 //!   read is in flight.
+//!
+//! Modes that try to hold the host forever or make it keep memory for the plugin
+//! (`src/limits.rs`):
+//!
+//! - `empty-chunks`: `next` returns an empty chunk after a pause of `pause_ms`, forever.
+//! - `stall-next`: `next` sleeps for a day, blocked inside WASI where no epoch reaches.
+//! - `many-partitions`: `partitions` announces 200 000 partitions.
+//! - `stall-first-partition`: `partitions` announces 2 000 partitions; the first sends a
+//!   batch every `pause_ms`, forever, the others one batch each.
+//!
+//! Modes added for the scrubbing of secrets (issue 15, item 7; code in `leak.rs`):
+//!
+//! - `leak-secret`: `discover` logs its `target` and `token` settings with newlines that try
+//!   to forge log lines, and again straddling the host's line cap (on `log` and on stderr);
+//!   `read` fails with a typed `internal` error quoting both.
+
+mod leak;
+mod limits;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -61,6 +79,8 @@ enum Stream {
     /// `big-chunk`: whether it was sent.
     BigChunk(Cell<bool>),
     Ipc(Box<std::cell::RefCell<IpcStream>>),
+    /// The modes of `limits.rs`.
+    Limits(limits::Chunks),
 }
 
 fn announced() -> Arc<Schema> {
@@ -149,6 +169,10 @@ impl GuestSession for HostileSession {
                 }
             }
             "spin" => spin(),
+            "leak-secret" => {
+                leak::discover(&self.target, &self.token);
+                Ok(vec![numbers_container()?])
+            }
             "echo-secret" => {
                 let leak = format!("target is {}, token is {}", self.target, self.token);
                 qualityd_plugin_sdk::log::warn(&leak);
@@ -169,6 +193,9 @@ impl GuestSession for HostileSession {
         _container: String,
         _hint: PartitionHint,
     ) -> Result<Vec<Partition>, Error> {
+        if let Some(partitions) = limits::partitions(&self.mode) {
+            return Ok(partitions);
+        }
         Ok(vec![Partition {
             id: "all".into(),
             description: "everything".into(),
@@ -178,7 +205,13 @@ impl GuestSession for HostileSession {
         }])
     }
 
-    fn read(&self, _request: ReadRequest) -> Result<ReadResponse, Error> {
+    fn read(&self, request: ReadRequest) -> Result<ReadResponse, Error> {
+        if let Some(stream) = limits::stream(&self.mode, &request.partition.id, self.pause) {
+            return Ok(ReadResponse {
+                stream: BatchStream::new(stream?),
+                filter_applied: false,
+            });
+        }
         let stream = match self.mode.as_str() {
             "malformed-ipc" => Stream::Garbage(Cell::new(false)),
             "read-file" => {
@@ -212,6 +245,7 @@ impl GuestSession for HostileSession {
                 )));
             }
             "echo-secret" => panic!("leaking {} and {}", self.target, self.token),
+            "leak-secret" => return Err(leak::read(&self.target, &self.token)),
             "connect" => return Err(connect(&self.target)),
             "spin-next" => Stream::Spin,
             "huge-claim" => Stream::Claim(Cell::new(false)),
@@ -334,6 +368,7 @@ impl GuestBatchStream for Stream {
                 Ok(Some(vec![0; 96 << 20]))
             }
             Stream::Ipc(stream) => stream.borrow_mut().next_chunk(),
+            Stream::Limits(chunks) => chunks.next(),
         }
     }
 }
