@@ -26,6 +26,12 @@
 //! - `slow`: a well-behaved stream that takes its time: `batches` batches of three rows
 //!   (default 20), each after a pause of `pause_ms` (default 100), so a test can act while a
 //!   read is in flight.
+//!
+//! Modes attacking the host's IPC decoding (`ipc_bounds.rs`, where each is described):
+//! `huge-schema-body`, `malformed-schema`, `compressed-bomb`, `view-amplify`, `dict-amplify`,
+//! `delta-dict-growth`.
+
+mod ipc_bounds;
 
 use std::cell::Cell;
 use std::sync::Arc;
@@ -61,6 +67,8 @@ enum Stream {
     /// `big-chunk`: whether it was sent.
     BigChunk(Cell<bool>),
     Ipc(Box<std::cell::RefCell<IpcStream>>),
+    /// The `ipc_bounds` modes.
+    Chunks(std::cell::RefCell<ipc_bounds::Chunks>),
 }
 
 fn announced() -> Arc<Schema> {
@@ -139,6 +147,9 @@ impl GuestSession for HostileSession {
     }
 
     fn discover(&self) -> Result<Vec<Container>, Error> {
+        if let Some(containers) = ipc_bounds::discover(&self.mode) {
+            return containers;
+        }
         match self.mode.as_str() {
             "panic" => panic!("the hostile plugin panics in discover, as asked"),
             "hog" => {
@@ -179,6 +190,12 @@ impl GuestSession for HostileSession {
     }
 
     fn read(&self, _request: ReadRequest) -> Result<ReadResponse, Error> {
+        if let Some(chunks) = ipc_bounds::read(&self.mode) {
+            return Ok(ReadResponse {
+                stream: BatchStream::new(Stream::Chunks(std::cell::RefCell::new(chunks?))),
+                filter_applied: false,
+            });
+        }
         let stream = match self.mode.as_str() {
             "malformed-ipc" => Stream::Garbage(Cell::new(false)),
             "read-file" => {
@@ -334,6 +351,7 @@ impl GuestBatchStream for Stream {
                 Ok(Some(vec![0; 96 << 20]))
             }
             Stream::Ipc(stream) => stream.borrow_mut().next_chunk(),
+            Stream::Chunks(chunks) => chunks.borrow_mut().next().transpose(),
         }
     }
 }
