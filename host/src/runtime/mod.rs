@@ -27,7 +27,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
-pub use ipc::{IpcCaps, IpcDecoder, IpcError};
+pub use ipc::{IpcCaps, IpcDecoder, IpcError, decode_schema};
 pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};
 pub use redact::Redactor;
