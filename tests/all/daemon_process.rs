@@ -248,6 +248,15 @@ impl DaemonProcess {
         fields[11].parse::<u64>().unwrap() + fields[12].parse::<u64>().unwrap()
     }
 
+    /// The daemon's peak resident memory so far, in MiB (`VmHWM` in `/proc/PID/status`).
+    pub fn peak_rss_mib(&self) -> u64 {
+        let pid = self.child.as_ref().expect("the daemon runs").id();
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+        let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+        let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        kib / 1024
+    }
+
     /// Send a signal (`TERM`, `KILL`, `HUP`) to the daemon.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("the daemon runs").id();

@@ -16,6 +16,7 @@ mod daemon_lifecycle;
 mod formats;
 mod grouping;
 mod hostile_daemon;
+mod hostile_ipc;
 mod hot_reload;
 mod incremental;
 mod json_parquet_edges;
