@@ -55,7 +55,7 @@ pub fn discover(mode: &str) -> Option<Result<Vec<Container>, Error>> {
 /// The stream `read` returns in these modes, or `None` for another mode.
 pub fn read(mode: &str) -> Option<Result<Chunks, Error>> {
     let chunks: Result<Chunks, Error> = match mode {
-        "compressed-bomb" => compressed_bomb().map(|bytes| once(bytes)),
+        "compressed-bomb" => compressed_bomb().map(once),
         "view-amplify" => views_batch()
             .and_then(|batch| whole_stream(&batch))
             .map(once),
