@@ -292,6 +292,11 @@ impl DaemonProcess {
         line.split_whitespace().nth(1).unwrap().parse().unwrap()
     }
 
+    /// The daemon's peak resident memory so far, in MiB.
+    pub fn peak_rss_mib(&self) -> u64 {
+        self.peak_rss_kib() / 1024
+    }
+
     /// Send a signal (`TERM`, `KILL`, `HUP`) to the daemon.
     pub fn signal(&self, signal: &str) {
         let pid = self.child.as_ref().expect("the daemon runs").id();

@@ -19,6 +19,7 @@ mod grouping;
 mod hardening;
 mod hostile_daemon;
 mod hostile_limits;
+mod hostile_ipc;
 mod hot_reload;
 mod incremental;
 mod json_parquet_edges;

@@ -28,7 +28,7 @@ use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
-pub use ipc::{IpcCaps, IpcDecoder, IpcError};
+pub use ipc::{IpcCaps, IpcDecoder, IpcError, decode_schema};
 pub use lone_file::LoneFile;
 pub use network::HostGrant;
 pub use plugin::{LoadSource, Plugin, sha256_hex};

@@ -4,14 +4,13 @@
 //! panic, a limit, a bug), the instance is poisoned: its error says which limit or why, and
 //! the session refuses further calls; a fresh session is a fresh instance.
 
-use std::io::Cursor;
 use std::sync::Arc;
 
 use arrow::datatypes::SchemaRef;
-use arrow::ipc::reader::StreamReader;
 use wasmtime::Store;
 use wasmtime::component::ResourceAny;
 
+use super::ipc::{IpcCaps, IpcError};
 use super::stats::CallEnd;
 use super::{BatchReader, Grants, Plugin, SessionState};
 use crate::contract::{self, ContainerKind, Partition, PartitionHint, PluginError, ReadRequest};
@@ -181,14 +180,27 @@ impl PluginSession {
                     call: call.clone(),
                     error: Box::new(error),
                 });
-                let schema = match (&error, decode_schema(&c.schema)) {
+                let caps = IpcCaps {
+                    chunk_bytes: self.grants.ipc_chunk_bytes,
+                    batch_bytes: self.grants.ipc_batch_bytes,
+                };
+                let schema = match (&error, super::ipc::decode_schema(&c.schema, caps)) {
                     (_, Ok(schema)) => schema,
                     (Some(_), Err(_)) => Arc::new(arrow::datatypes::Schema::empty()),
-                    (None, Err(reason)) => {
+                    (None, Err(IpcError::Limit(reason))) => {
+                        return Err(Error::Limit {
+                            plugin,
+                            call,
+                            reason: format!("its container schema: {reason}"),
+                        });
+                    }
+                    (None, Err(e)) => {
                         return Err(Error::MalformedIpc {
                             plugin,
                             call,
-                            reason,
+                            reason: format!(
+                                "the container schema is not an Arrow IPC schema message: {e}"
+                            ),
                         });
                     }
                 };
@@ -261,12 +273,6 @@ impl PluginSession {
     pub(crate) fn label(&self) -> &PluginLabel {
         self.plugin.label()
     }
-}
-
-fn decode_schema(bytes: &[u8]) -> std::result::Result<SchemaRef, String> {
-    StreamReader::try_new(Cursor::new(bytes), None)
-        .map(|reader| reader.schema())
-        .map_err(|e| format!("the container schema is not an Arrow IPC schema message: {e}"))
 }
 
 /// Turn a trap into an error that names the limit hit, or the plugin's last words.

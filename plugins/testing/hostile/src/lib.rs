@@ -41,7 +41,12 @@
 //! - `leak-secret`: `discover` logs its `target` and `token` settings with newlines that try
 //!   to forge log lines, and again straddling the host's line cap (on `log` and on stderr);
 //!   `read` fails with a typed `internal` error quoting both.
+//!
+//! Modes attacking the host's IPC decoding (`ipc_bounds.rs`, where each is described):
+//! `huge-schema-body`, `malformed-schema`, `compressed-bomb`, `view-amplify`, `dict-amplify`,
+//! `delta-dict-growth`.
 
+mod ipc_bounds;
 mod leak;
 mod limits;
 
@@ -81,6 +86,8 @@ enum Stream {
     Ipc(Box<std::cell::RefCell<IpcStream>>),
     /// The modes of `limits.rs`.
     Limits(limits::Chunks),
+    /// The `ipc_bounds` modes.
+    Chunks(std::cell::RefCell<ipc_bounds::Chunks>),
 }
 
 fn announced() -> Arc<Schema> {
@@ -159,6 +166,9 @@ impl GuestSession for HostileSession {
     }
 
     fn discover(&self) -> Result<Vec<Container>, Error> {
+        if let Some(containers) = ipc_bounds::discover(&self.mode) {
+            return containers;
+        }
         match self.mode.as_str() {
             "panic" => panic!("the hostile plugin panics in discover, as asked"),
             "hog" => {
@@ -206,6 +216,12 @@ impl GuestSession for HostileSession {
     }
 
     fn read(&self, request: ReadRequest) -> Result<ReadResponse, Error> {
+        if let Some(chunks) = ipc_bounds::read(&self.mode) {
+            return Ok(ReadResponse {
+                stream: BatchStream::new(Stream::Chunks(std::cell::RefCell::new(chunks?))),
+                filter_applied: false,
+            });
+        }
         if let Some(stream) = limits::stream(&self.mode, &request.partition.id, self.pause) {
             return Ok(ReadResponse {
                 stream: BatchStream::new(stream?),
@@ -369,6 +385,7 @@ impl GuestBatchStream for Stream {
             }
             Stream::Ipc(stream) => stream.borrow_mut().next_chunk(),
             Stream::Limits(chunks) => chunks.next(),
+            Stream::Chunks(chunks) => chunks.borrow_mut().next().transpose(),
         }
     }
 }
