@@ -667,7 +667,11 @@ fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
         ("qd_scram", "scram pw"),
     ] {
         // A cleartext password is sent only where the datastore allows it (see below).
-        let allow = if user == "qd_password" { "true" } else { "false" };
+        let allow = if user == "qd_password" {
+            "true"
+        } else {
+            "false"
+        };
         let login = |password: &str| {
             network_datastore(
                 "postgres",

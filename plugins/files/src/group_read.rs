@@ -175,7 +175,9 @@ impl Iterator for Joined {
         }
         loop {
             match self.pieces.next() {
-                Some(Ok(batch)) if self.held.is_empty() && batch.num_rows() >= self.batch_rows / 2 => {
+                Some(Ok(batch))
+                    if self.held.is_empty() && batch.num_rows() >= self.batch_rows / 2 =>
+                {
                     return Some(Ok(batch));
                 }
                 Some(Ok(batch)) => {

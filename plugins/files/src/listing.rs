@@ -85,7 +85,13 @@ impl Listing {
                     READABLE
                 )));
             };
-            return Ok(vec![file_entry(name, self.root.clone(), &meta, kind, false)?]);
+            return Ok(vec![file_entry(
+                name,
+                self.root.clone(),
+                &meta,
+                kind,
+                false,
+            )?]);
         }
         let mut files = Vec::new();
         walk(&self.root, "", &mut files)?;

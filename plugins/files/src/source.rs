@@ -46,12 +46,7 @@ fn small_file(file: &FileEntry) -> Result<Rc<[u8]>> {
         .map_err(|e| io_error(&file.path, &e))?;
     let bytes: Rc<[u8]> = bytes.into();
     KEPT.with_borrow_mut(|kept| {
-        *kept = Some((
-            file.path.clone(),
-            file.size,
-            file.modified,
-            bytes.clone(),
-        ))
+        *kept = Some((file.path.clone(), file.size, file.modified, bytes.clone()))
     });
     Ok(bytes)
 }
