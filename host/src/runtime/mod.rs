@@ -1,13 +1,15 @@
 //! The wasmtime side of qualityd: one engine, compiled plugins, sandboxed sessions.
 //!
 //! - [`Runtime`] owns the engine (epoch interruption on), the linker with the contract's and
-//!   WASI's imports, the compiled-artifact cache and the epoch ticker that enforces time limits.
+//!   WASI's imports, the compiled-artifact cache and the epoch ticker that enforces time limits
+//!   (`epoch.rs`: it runs only while some plugin instance exists).
 //! - [`Plugin`] is one loaded plugin version: its pre-instantiated component and `describe()`.
 //! - [`PluginSession`] is one sandboxed instance with a session open on a datastore.
 //! - [`BatchReader`] pulls the Arrow IPC stream of one `read`; [`IpcDecoder`] decodes and
 //!   validates it.
 
 mod cache;
+mod epoch;
 mod ipc;
 mod log_limit;
 mod lone_file;
@@ -22,12 +24,13 @@ mod stream;
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
 
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine};
 
 pub use cache::ArtifactCache;
+pub use epoch::EPOCH_TICK;
+pub(crate) use epoch::Ticking;
 pub use ipc::{IpcCaps, IpcDecoder, IpcError, decode_schema};
 pub use lone_file::LoneFile;
 pub use network::HostGrant;
@@ -40,9 +43,7 @@ pub use stream::{BatchReader, MAX_EMPTY_CHUNKS};
 
 use crate::contract;
 use crate::{Error, Result};
-
-/// How often the epoch advances; time limits are counted in these ticks.
-pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+use epoch::EpochTicker;
 
 /// The engine, linker and cache every plugin shares.
 pub struct Runtime {
@@ -50,6 +51,7 @@ pub struct Runtime {
     linker: Linker<SessionState>,
     cache: ArtifactCache,
     calls: CallStats,
+    ticker: Arc<EpochTicker>,
 }
 
 impl Runtime {
@@ -65,13 +67,14 @@ impl Runtime {
             .map_err(|e| Error::Internal(format!("linking WASI: {e}")))?;
         contract::Plugin::add_to_linker::<_, HasSelf<_>>(&mut linker, |state| state)
             .map_err(|e| Error::Internal(format!("linking the contract: {e}")))?;
-        start_epoch_ticker(&engine)?;
+        let ticker = EpochTicker::start(&engine)?;
         let cache = ArtifactCache::new(cache_dir, &engine)?;
         Ok(Arc::new(Runtime {
             engine,
             linker,
             cache,
             calls: CallStats::default(),
+            ticker,
         }))
     }
 
@@ -130,6 +133,12 @@ impl Runtime {
         &self.engine
     }
 
+    /// Keep the epoch advancing (plugin time limits counting) while the guard lives: every
+    /// store holds one.
+    pub(crate) fn ticking(&self) -> Ticking {
+        self.ticker.hold()
+    }
+
     pub(crate) fn linker(&self) -> &Linker<SessionState> {
         &self.linker
     }
@@ -140,18 +149,8 @@ impl Runtime {
     }
 }
 
-/// Advance the engine's epoch every [`EPOCH_TICK`] until the engine is dropped.
-fn start_epoch_ticker(engine: &Engine) -> Result<()> {
-    let weak = engine.weak();
-    std::thread::Builder::new()
-        .name("qualityd-epoch".into())
-        .spawn(move || {
-            while let Some(engine) = weak.upgrade() {
-                engine.increment_epoch();
-                drop(engine);
-                std::thread::sleep(EPOCH_TICK);
-            }
-        })
-        .map(drop)
-        .map_err(|e| Error::Internal(format!("cannot start the epoch thread: {e}")))
+impl Drop for Runtime {
+    fn drop(&mut self) {
+        self.ticker.stop();
+    }
 }

@@ -12,7 +12,7 @@ use wasmtime_wasi::{FsPerms, WasiCtx, WasiCtxBuilder, WasiCtxView, WasiView};
 use super::log_limit::LogLimit;
 use super::network::{self, HostGrant};
 use super::output::PluginOutput;
-use super::{EPOCH_TICK, Redactor, Runtime};
+use super::{EPOCH_TICK, Redactor, Runtime, Ticking};
 use crate::contract::qualityd::connector::{log, types};
 use crate::contract::{Setting, SettingSpec, SettingType};
 use crate::error::PluginLabel;
@@ -169,6 +169,8 @@ pub struct SessionState {
     plugin: PluginLabel,
     log_limit: LogLimit,
     redact: Redactor,
+    /// Keeps plugin time limits counting while this store lives.
+    _ticking: Ticking,
 }
 
 /// The most linear memories one plugin instance (its whole store: every core instance of
@@ -308,6 +310,7 @@ impl SessionState {
             plugin,
             log_limit: LogLimit::new(),
             redact: grants.redact.clone(),
+            _ticking: runtime.ticking(),
         };
         let mut store = Store::new(runtime.engine(), state);
         store.limiter(|state| &mut state.memory);
