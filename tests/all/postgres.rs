@@ -13,11 +13,13 @@ use arrow::datatypes::{
     Int64Type, IntervalMonthDayNano, IntervalMonthDayNanoType, Time64MicrosecondType,
     TimestampMicrosecondType,
 };
+use serde_json::json;
+
 use qualityd::contract::{Comparison, Predicate, ReadRequest, Scalar, Watermark};
 use qualityd::operation::{self, Datastore, ProfileOptions, Progress};
 use qualityd::runtime::DiscoveredContainer;
 
-use crate::daemon_process::profile_through_api;
+use crate::daemon_process::{DaemonProcess, EXAMPLE_DATASTORE, config, profile_through_api};
 use crate::support::{hint, network_datastore, read_request};
 
 const ADDRESS: &str = "127.0.0.1:5432";
@@ -654,11 +656,20 @@ fn a_table_is_profiled_through_the_daemon_api_in_parallel_partitions() {
     assert_eq!(country["nulls"], 10_000, "{country}");
 }
 
+/// The role pg_hba.conf sends to the `password` method (clear text), created once: the tests
+/// that log in with it run in parallel, so none may drop it under another.
+fn clear_password_role() {
+    sql(
+        "DO $$ BEGIN CREATE ROLE qd_password LOGIN PASSWORD 'clear pw';
+         EXCEPTION WHEN duplicate_object OR unique_violation THEN NULL; END $$;",
+    );
+}
+
 #[test]
 fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
     // pg_hba.conf sends these roles to these methods (scripts/services.sh).
-    sql("DROP ROLE IF EXISTS qd_password; DROP ROLE IF EXISTS qd_md5; DROP ROLE IF EXISTS qd_scram;
-         CREATE ROLE qd_password LOGIN PASSWORD 'clear pw';
+    clear_password_role();
+    sql("DROP ROLE IF EXISTS qd_md5; DROP ROLE IF EXISTS qd_scram;
          SET password_encryption = 'md5'; CREATE ROLE qd_md5 LOGIN PASSWORD 'md5 pw';
          SET password_encryption = 'scram-sha-256'; CREATE ROLE qd_scram LOGIN PASSWORD 'scram pw';");
     for (user, password) in [
@@ -716,7 +727,7 @@ fn each_password_method_logs_in_and_a_wrong_password_is_an_auth_error() {
 #[test]
 fn a_password_asked_for_in_clear_text_is_not_sent_unless_the_datastore_allows_it() {
     // The real server, with pg_hba.conf sending `qd_password` to `password` (clear text).
-    sql("DROP ROLE IF EXISTS qd_password; CREATE ROLE qd_password LOGIN PASSWORD 'clear pw';");
+    clear_password_role();
     let login = |address: &str, extra: &[(&str, &str)]| {
         let mut settings = vec![
             ("address", address),
@@ -880,4 +891,35 @@ fn a_connection_ended_by_the_server_mid_read_is_a_connection_error() {
          AND pid <> pg_backend_pid()",
     );
     assert_eq!(idle, "0", "no connection is left reading");
+}
+
+#[test]
+fn the_daemon_refuses_a_clear_text_password_and_keeps_profiling_beside_it() {
+    // Issue 15, item 10, through the compiled daemon: the datastore that would send its
+    // password in clear fails alone, with an error naming the setting; the example beside
+    // it is profiled exactly; the daemon serves on with bounded memory.
+    clear_password_role();
+    let datastores = format!(
+        "{EXAMPLE_DATASTORE}[datastores.clear]\nplugin = \"postgres\"\n\
+         settings = {{ address = \"{ADDRESS}\", database = \"test\", user = \"qd_password\", \
+         password = \"clear pw\" }}\n\
+         grants = {{ hosts = [\"{ADDRESS}\"] }}\n"
+    );
+    let daemon =
+        DaemonProcess::start_with_example_data(&config(&datastores), &["files", "postgres"]);
+    let clear = daemon.submit(json!({"kind": "profile", "datastore": "clear"}));
+    let example = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
+    let job = daemon.wait_job(clear);
+    assert_eq!(job["state"], "failed", "{job}");
+    let error = job["error"].as_str().unwrap();
+    assert!(error.contains("allow_cleartext_password"), "{error}");
+    assert!(!error.contains("clear pw"), "{error}");
+    assert_eq!(daemon.wait_job(example)["state"], "succeeded");
+    let orders = daemon
+        .get("/datastores/example/containers/orders.csv/profile")
+        .body;
+    assert_eq!(orders["profile"]["rows"], 1000, "{orders}");
+    assert_eq!(daemon.get("/readyz").status, 200);
+    let peak = daemon.peak_rss_mib();
+    assert!(peak < 1024, "peak RSS {peak} MiB");
 }
