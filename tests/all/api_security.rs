@@ -102,17 +102,8 @@ fn local_host(daemon: &DaemonProcess) -> String {
 /// The example datastore profiles exactly (1120 rows, orders.csv 1000), the daemon still
 /// answers, and its peak memory stayed bounded.
 fn example_profiles_and_daemon_is_bounded(daemon: &DaemonProcess) {
-    let job = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
-    let job = daemon.wait_job(job);
-    assert_eq!(job["state"], "succeeded", "{job}");
-    assert_eq!(job["progress"]["rows"], 1120, "{job}");
-    let orders = daemon
-        .get("/datastores/example/containers/orders.csv/profile")
-        .body;
-    assert_eq!(orders["profile"]["rows"], 1000, "{orders}");
-    assert_eq!(daemon.get("/healthz").status, 200);
-    let peak = daemon.peak_rss_kib();
-    assert!(peak < PEAK_RSS_KIB, "peak RSS {peak} KiB");
+    daemon.profile_example_exactly();
+    daemon.assert_serving_within_kib(PEAK_RSS_KIB);
 }
 
 /// A daemon with the example datastore, a slow one, and `api` (TOML after the basics).
@@ -125,12 +116,7 @@ fn daemon_with(api: &str) -> DaemonProcess {
     let (basics, datastores) = text.split_once("[datastores.").unwrap();
     let text = format!("{basics}{api}\n[datastores.{datastores}");
     let mut daemon = DaemonProcess::prepare(&text, &["files", "hostile"]);
-    let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     std::fs::write(
         daemon.dir.path().join("admin.token"),
         format!("{ADMIN_TOKEN}\n"),

@@ -52,14 +52,42 @@ impl DaemonProcess {
     /// datastore to read.
     pub fn start_with_example_data(config: &str, plugins: &[&str]) -> DaemonProcess {
         let mut daemon = DaemonProcess::prepare(config, plugins);
-        let data = daemon.dir.path().join("data");
+        daemon.copy_example_data();
+        daemon.spawn();
+        daemon
+    }
+
+    /// Copy `examples/data` into `data/` of the daemon's directory (before it starts), for
+    /// [`EXAMPLE_DATASTORE`] to read.
+    pub fn copy_example_data(&self) {
+        let data = self.dir.path().join("data");
         std::fs::create_dir(&data).unwrap();
         for file in ["customers.csv", "orders.csv"] {
             let example = crate::support::root().join("examples/data").join(file);
             std::fs::copy(example, data.join(file)).unwrap();
         }
-        daemon.spawn();
-        daemon
+    }
+
+    /// Profile [`EXAMPLE_DATASTORE`] and check it is exact: the job succeeded with its 1120
+    /// rows, and the profile of `orders.csv` (1000 rows) is this job's. Returns the job's id.
+    pub fn profile_example_exactly(&self) -> i64 {
+        let example = self.submit(serde_json::json!({"kind": "profile", "datastore": "example"}));
+        let good = self.wait_job(example);
+        assert_eq!(good["state"], "succeeded", "{good}");
+        assert_eq!(good["progress"]["rows"], 1120, "{good}");
+        let orders = self
+            .get("/datastores/example/containers/orders.csv/profile")
+            .body;
+        assert_eq!(orders["job_id"], example, "{orders}");
+        assert_eq!(orders["profile"]["rows"], 1000, "{orders}");
+        example
+    }
+
+    /// The daemon still answers `/healthz`, and its peak memory stayed under `kib`.
+    pub fn assert_serving_within_kib(&self, kib: u64) {
+        assert_eq!(self.get("/healthz").status, 200);
+        let peak = self.peak_rss_kib();
+        assert!(peak < kib, "peak RSS {peak} KiB");
     }
 
     /// The directory, config and plugins, without starting the daemon.

@@ -25,16 +25,7 @@ const PEAK_RSS_KIB: u64 = 1536 * 1024;
 
 /// Profile `example` and check it is exact: its two containers, 1120 rows.
 fn profile_example(daemon: &DaemonProcess) -> i64 {
-    let example = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
-    let good = daemon.wait_job(example);
-    assert_eq!(good["state"], "succeeded", "{good}");
-    assert_eq!(good["progress"]["rows"], 1120, "{good}");
-    let orders = daemon
-        .get("/datastores/example/containers/orders.csv/profile")
-        .body;
-    assert_eq!(orders["job_id"], example, "{orders}");
-    assert_eq!(orders["profile"]["rows"], 1000, "{orders}");
-    example
+    daemon.profile_example_exactly()
 }
 
 /// The daemon still serves, and its peak memory stayed bounded.
@@ -91,11 +82,7 @@ fn secrets_of_a_referenced_datastore_never_reach_scan_results_logs_api_answers_o
     );
     let mut daemon = DaemonProcess::prepare(&config(&datastores), &["files", "hostile"]);
     let dir = daemon.dir.path().to_path_buf();
-    std::fs::create_dir(dir.join("data")).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, dir.join("data").join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     std::fs::write(dir.join("leak.txt"), format!("{LEAK_FILE}\n")).unwrap();
     std::fs::write(dir.join("echo.txt"), format!("{ECHO_FILE}\n")).unwrap();
     daemon.spawn();
@@ -375,12 +362,7 @@ fn an_artifact_whose_bytes_do_not_match_its_record_is_compiled_again() {
         "{EXAMPLE_DATASTORE}[datastores.numbers]\nplugin = \"hostile\"\n{GRANTS}\n"
     )));
     let mut daemon = DaemonProcess::prepare(&text_config, &["files", "hostile"]);
-    let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     daemon.spawn();
     let cache = daemon.dir.path().join("own-artifacts");
     assert_eq!(mode(&cache), 0o700);
@@ -526,12 +508,7 @@ fn retention_prunes_old_records_but_keeps_the_latest_profile_and_open_anomalies(
     let retention = "\n[retention]\ndays = 30\nkeep_per_container = 1\n";
     let text_config = own_cache(&config(&format!("{EXAMPLE_DATASTORE}{retention}")));
     let mut daemon = DaemonProcess::prepare(&text_config, &["files"]);
-    let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     daemon.spawn();
 
     // Two profiles of each container, two scans finding two anomalies; one resolved.

@@ -30,15 +30,7 @@ fn daemon_granting(mode: &str, target: &str, grants: &str) -> DaemonProcess {
 /// return the hostile job as it ended.
 fn beside_the_example(daemon: &DaemonProcess) -> Value {
     let hostile = daemon.submit(json!({"kind": "profile", "datastore": "hostile"}));
-    let example = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
-    let good = daemon.wait_job(example);
-    assert_eq!(good["state"], "succeeded", "{good}");
-    assert_eq!(good["progress"]["rows"], 1120, "{good}");
-    let orders = daemon
-        .get("/datastores/example/containers/orders.csv/profile")
-        .body;
-    assert_eq!(orders["job_id"], example);
-    assert_eq!(orders["profile"]["rows"], 1000);
+    daemon.profile_example_exactly();
     daemon.wait_job(hostile)
 }
 

@@ -32,15 +32,7 @@ fn daemon(mode: &str) -> DaemonProcess {
 /// still serves and its peak memory stayed bounded; return the hostile job as it ended.
 fn beside_the_example(daemon: &DaemonProcess) -> Value {
     let hostile = daemon.submit(json!({"kind": "profile", "datastore": "hostile"}));
-    let example = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
-    let good = daemon.wait_job(example);
-    assert_eq!(good["state"], "succeeded", "{good}");
-    assert_eq!(good["progress"]["rows"], 1120, "{good}");
-    let orders = daemon
-        .get("/datastores/example/containers/orders.csv/profile")
-        .body;
-    assert_eq!(orders["job_id"], example);
-    assert_eq!(orders["profile"]["rows"], 1000);
+    daemon.profile_example_exactly();
     let job = daemon.wait_job(hostile);
     assert_eq!(daemon.get("/readyz").status, 200, "the daemon still serves");
     let again = daemon.submit(json!({"kind": "profile", "datastore": "example"}));

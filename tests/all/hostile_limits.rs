@@ -53,15 +53,7 @@ fn daemon(hostile: &str) -> DaemonProcess {
 
 /// Profile the example datastore and check its results are exact.
 fn example_is_exact(daemon: &DaemonProcess) {
-    let example = daemon.submit(json!({"kind": "profile", "datastore": "example"}));
-    let good = daemon.wait_job(example);
-    assert_eq!(good["state"], "succeeded", "{good}");
-    assert_eq!(good["progress"]["rows"], 1120, "{good}");
-    let orders = daemon
-        .get("/datastores/example/containers/orders.csv/profile")
-        .body;
-    assert_eq!(orders["job_id"], example);
-    assert_eq!(orders["profile"]["rows"], 1000);
+    daemon.profile_example_exactly();
     let customers = daemon
         .get("/datastores/example/containers/customers.csv/profile")
         .body;
@@ -70,9 +62,7 @@ fn example_is_exact(daemon: &DaemonProcess) {
 
 /// The daemon still serves, and its peak memory stayed bounded.
 fn serving_and_bounded(daemon: &DaemonProcess) {
-    assert_eq!(daemon.get("/healthz").status, 200);
-    let peak = daemon.peak_rss_kib();
-    assert!(peak < PEAK_RSS_KIB, "peak RSS {peak} KiB");
+    daemon.assert_serving_within_kib(PEAK_RSS_KIB);
 }
 
 /// Start a profile of `hostile` and, while it runs, profile the example; return the hostile
@@ -142,12 +132,8 @@ fn the_job_time_limit_stops_a_stream_of_empty_chunks() {
 #[test]
 fn a_fifo_in_a_granted_directory_is_skipped_with_a_warning() {
     let mut daemon = DaemonProcess::prepare(&config(EXAMPLE_DATASTORE), &["files"]);
+    daemon.copy_example_data();
     let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
     // Named like data: opening it would block until someone writes, which nobody does.
     let fifo = data.join("stuck.csv");
     let made = std::process::Command::new("mkfifo")
@@ -238,12 +224,7 @@ fn sigterm_ends_within_the_grace_period_while_two_jobs_are_stuck() {
 fn sigterm_during_the_first_compile_exits_at_once() {
     let text = own_cache(&config(EXAMPLE_DATASTORE));
     let mut daemon = DaemonProcess::prepare(&text, &["files", "hostile"]);
-    let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     daemon.spawn_listening();
     let artifacts = daemon.dir.path().join("own-artifacts");
     let compiled = || {
@@ -342,12 +323,7 @@ fn daemon_serving(component: &[u8], hostile: &str) -> DaemonProcess {
     let text = config(&format!("{EXAMPLE_DATASTORE}{hostile}"));
     let mut daemon = DaemonProcess::prepare(&text, &["files"]);
     std::fs::write(daemon.plugins().join("hostile.wasm"), component).unwrap();
-    let data = daemon.dir.path().join("data");
-    std::fs::create_dir(&data).unwrap();
-    for file in ["customers.csv", "orders.csv"] {
-        let example = crate::support::root().join("examples/data").join(file);
-        std::fs::copy(example, data.join(file)).unwrap();
-    }
+    daemon.copy_example_data();
     daemon.spawn();
     daemon
 }
