@@ -95,7 +95,8 @@ impl Framer {
                     if want == 4 && self.head[..4] == CONTINUATION {
                         continue;
                     }
-                    let len = u32::from_le_bytes(self.head[want - 4..want].try_into().unwrap());
+                    let h = &self.head[want - 4..want];
+                    let len = u32::from_le_bytes([h[0], h[1], h[2], h[3]]);
                     let len = len as usize;
                     if len == 0 {
                         self.head.clear();

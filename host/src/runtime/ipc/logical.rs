@@ -68,7 +68,11 @@ pub fn array_bytes(array: &dyn Array) -> u64 {
             (16 * rows).saturating_add(sum(refs))
         }
         DataType::Struct(_) => sum(array.as_struct().columns().iter().map(|c| array_bytes(c))),
-        DataType::Union(_, mode) => union_bytes(array.as_any().downcast_ref().unwrap(), *mode),
+        DataType::Union(_, mode) => match array.as_any().downcast_ref() {
+            Some(union) => union_bytes(union, *mode),
+            // Not reached: arrow builds every array of a union type as a `UnionArray`.
+            None => array.get_buffer_memory_size() as u64,
+        },
         DataType::Dictionary(key, _) => {
             let keys = rows.saturating_mul(key.primitive_width().unwrap_or(8) as u64);
             keys.saturating_add(dictionary_refs(array))
