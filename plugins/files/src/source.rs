@@ -40,7 +40,7 @@ fn small_file(file: &FileEntry) -> Result<Rc<[u8]>> {
     if let Some(bytes) = kept {
         return Ok(bytes);
     }
-    let mut bytes = Vec::with_capacity(file.size as usize);
+    let mut bytes = Vec::with_capacity(file.size.min(SMALL_FILE) as usize);
     File::open(&file.path)
         .and_then(|raw| raw.take(SMALL_FILE).read_to_end(&mut bytes))
         .map_err(|e| io_error(&file.path, &e))?;
